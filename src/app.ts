@@ -1,0 +1,99 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { fileURLToPath } from 'node:url';
+import type { Kysely } from 'kysely';
+import type { DestinationStream } from 'pino';
+import type { Campaign } from './campaign.js';
+import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/connect.js';
+import type { Database } from './db/schema.js';
+import errors from './plugins/errors.js';
+import i18n from './plugins/i18n.js';
+import jobs from './plugins/jobs.js';
+import limits from './plugins/limits.js';
+import security from './plugins/security.js';
+import views from './plugins/views.js';
+import { makeReportInputSchema, type ReportInputSchema } from './reports/schema.js';
+import { reportKeys, type ReportKeys } from './reports/service.js';
+import apiRoutes from './routes/public/api.js';
+import healthRoutes from './routes/public/health.js';
+import pageRoutes from './routes/public/pages.js';
+import reportRoutes from './routes/public/report.js';
+import statusRoutes from './routes/public/status.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    campaign: Campaign;
+  }
+}
+
+/** What the public routes are given (explicitly, rather than through decorators). */
+export interface PublicContext {
+  db: Kysely<Database>;
+  keys: ReportKeys;
+  reportSchema: ReportInputSchema;
+  campaign: Campaign;
+}
+
+export interface AppDeps {
+  database: DatabaseHandle;
+  campaign: Campaign;
+  /** Where logs go (tests capture them to prove no address or code is ever logged). */
+  logStream?: DestinationStream;
+}
+
+// Bodies are small forms; 5,000 Chinese characters percent-encoded are ~45 KB.
+const BODY_LIMIT = 128 * 1024;
+
+/**
+ * Assembles the whole app without listening: used by src/server.ts and by every test. The caller
+ * owns the database handle and closes it after the app.
+ */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  if (!config.appSecret) throw new Error('buildApp needs config.appSecret');
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    // A hop count is valid at run time (proxy-addr) though Fastify's types omit it.
+    trustProxy: config.trustProxy as boolean | string | string[],
+    logger: {
+      level: config.logLevel,
+      // Reporters' anonymity: request logs carry the method, the path and the status only —
+      // never the client address, user agent, headers, query values or body.
+      serializers: {
+        req: (req) => ({ method: req.method, url: req.routeOptions?.url ?? req.url.split('?')[0] }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+    },
+  });
+  app.decorate('campaign', deps.campaign);
+
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(i18n, { secureCookies: config.secureCookies });
+  await app.register(security, { secure: config.secureCookies });
+  await app.register(limits, { limits: config.rateLimits });
+  await app.register(views, { campaign: deps.campaign });
+  await app.register(errors);
+  await app.register(jobs, { db: deps.database.db });
+  await app.register(fastifyStatic, {
+    root: fileURLToPath(new URL('../public/', import.meta.url)),
+    prefix: '/static/',
+    maxAge: '1d',
+  });
+
+  const ctx: PublicContext = {
+    db: deps.database.db,
+    keys: reportKeys(config.appSecret),
+    reportSchema: makeReportInputSchema(deps.campaign.villages.map((v) => v.id)),
+    campaign: deps.campaign,
+  };
+  await app.register(pageRoutes, ctx);
+  await app.register(reportRoutes, ctx);
+  await app.register(statusRoutes, ctx);
+  await app.register(apiRoutes, { ...ctx, prefix: '/api/v1' });
+  await app.register(healthRoutes, ctx);
+  return app;
+}

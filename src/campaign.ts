@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+// The deployment's own facts: hotline, office, villages, phases, deadlines. Shipped with the seed
+// document's values (Gulu Town, 2023) as the example; validated once at start-up.
+
+export const LOCALES = ['zh-CN', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+const localizedSchema = z.object({ 'zh-CN': z.string().min(1), en: z.string().min(1) });
+export type Localized = z.infer<typeof localizedSchema>;
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+
+export const campaignSchema = z.object({
+  name: localizedSchema,
+  authority: localizedSchema,
+  hotlines: z
+    .array(z.object({ label: localizedSchema, number: z.string().regex(/^[\d\s-]{5,20}$/, 'digits, spaces and dashes') }))
+    .min(1),
+  contact: localizedSchema,
+  office: z.object({ address: localizedSchema, hours: localizedSchema }),
+  villages: z
+    .array(z.object({ id: z.string().regex(/^[a-z0-9-]{1,40}$/), name: localizedSchema }))
+    .min(1)
+    .refine((vs) => new Set(vs.map((v) => v.id)).size === vs.length, 'village ids must be unique')
+    .refine((vs) => vs.every((v) => v.id !== 'other'), '"other" is reserved'),
+  phases: z.array(z.object({ name: localizedSchema, start: isoDate, end: isoDate, description: localizedSchema })).min(1),
+  deadlines: z.object({ acceptWorkingDays: z.number().int().min(1).max(90) }),
+});
+
+export type Campaign = z.infer<typeof campaignSchema>;
+
+export function loadCampaign(file: string): Campaign {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`Campaign file ${file}: ${(err as Error).message}`);
+  }
+  const parsed = campaignSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`Campaign file ${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** The primary hotline, shown on every error page. */
+export function primaryHotline(campaign: Campaign): string {
+  return campaign.hotlines[0]!.number;
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+// Every setting the server reads from its environment. Nothing else in src/ touches process.env.
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  APP_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3000'),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d+|[0-9a-fA-F.:/,\s]+)$/, 'must be true, false, a hop count, or addresses/CIDRs separated by commas')
+    .default('false'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CAMPAIGN_FILE: z.string().min(1).default('config/campaign.json'),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  RATE_LIMIT_SUBMISSIONS_PER_HOUR: z.coerce.number().int().min(1).default(10),
+  RATE_LIMIT_LOOKUPS_PER_15_MIN: z.coerce.number().int().min(1).default(30),
+  RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: z.coerce.number().int().min(1).default(10),
+});
+
+export type DatabaseConfig = { kind: 'pg'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string | null };
+
+export interface RateLimits {
+  submissionsPerHour: number;
+  lookupsPer15Min: number;
+  failedLookupsPerHour: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  dataDir: string;
+  /** Null only in embedded mode before the server has created or read the secret file. */
+  appSecret: string | null;
+  publicUrl: string;
+  secureCookies: boolean;
+  trustProxy: boolean | number | string[];
+  logLevel: string;
+  campaignFile: string;
+  rateLimits: RateLimits;
+}
+
+export class ConfigError extends Error {}
+
+function parseTrustProxy(value: string): Config['trustProxy'] {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** Pure: validates an environment and returns the app's configuration, or throws one clear line. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // An empty variable means "not set": compose files and shells often leave them empty.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`Invalid environment variable ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (e.DATABASE_URL && !e.APP_SECRET) {
+    throw new ConfigError(
+      'Invalid environment variable APP_SECRET: required when DATABASE_URL is set (without it no tracking code can be verified)',
+    );
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    database: e.DATABASE_URL
+      ? { kind: 'pg', url: e.DATABASE_URL, poolSize: e.DB_POOL_SIZE }
+      : { kind: 'pglite', dataDir: `${e.DATA_DIR}/pgdata` },
+    dataDir: e.DATA_DIR,
+    appSecret: e.APP_SECRET ?? null,
+    publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''),
+    secureCookies: e.PUBLIC_URL.startsWith('https:'),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    logLevel: e.LOG_LEVEL,
+    campaignFile: e.CAMPAIGN_FILE,
+    rateLimits: {
+      submissionsPerHour: e.RATE_LIMIT_SUBMISSIONS_PER_HOUR,
+      lookupsPer15Min: e.RATE_LIMIT_LOOKUPS_PER_15_MIN,
+      failedLookupsPerHour: e.RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR,
+    },
+  };
+}

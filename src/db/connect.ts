@@ -1,0 +1,115 @@
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config.js';
+import type { Database } from './schema.js';
+
+// The only module that knows whether the database is a PostgreSQL server (pg) or the embedded
+// PGlite. Both are reached through a node-postgres Pool, so queries, type parsing and migrations
+// share one code path.
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  kind: DatabaseConfig['kind'];
+  close(): Promise<void>;
+}
+
+export async function connectDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
+  if (config.kind === 'pg') {
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.poolSize,
+      // Fail fast during an outage so the visitor sees the 503 page instead of a hanging request.
+      connectionTimeoutMillis: 5_000,
+      statement_timeout: 15_000,
+    });
+    // An idle client whose server went away emits 'error'; without a listener it would crash the process.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, pool, kind: 'pg', close: () => db.destroy() };
+  }
+  return connectPglite(config.dataDir);
+}
+
+async function connectPglite(dataDir: string | null): Promise<DatabaseHandle> {
+  const releaseLock = dataDir ? lockDataDir(dataDir) : () => {};
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+    const pglite = dataDir ? new PGlite(dataDir) : new PGlite();
+    await pglite.waitReady;
+    const pool = new pg.Pool(createPgConfig(pglite) as pg.PoolConfig);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      pool,
+      kind: 'pglite',
+      async close() {
+        // The pool does not own the PGlite instance: close both, or the process stays alive and
+        // the data folder is left unclean.
+        await db.destroy();
+        await pglite.close();
+        releaseLock();
+      },
+    };
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+}
+
+/**
+ * PGlite takes no lock on its data folder and two processes opening it corrupt it, so take one:
+ * an exclusive lock file holding our pid. A lock left by a process that no longer runs is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const lockFile = join(dirname(dataDir), 'pglite.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockFile, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(lockFile);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(lockFile, 'utf8'));
+      if (holder && holder !== process.pid && isRunning(holder)) {
+        throw new Error(`The data folder ${dataDir} is in use by process ${holder}; stop it first.`);
+      }
+      unlinkSync(lockFile);
+    }
+  }
+  throw new Error(`Could not lock the data folder ${dataDir}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True for errors that mean "the database cannot be reached", as opposed to a bug or bad data. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  if (typeof e.code === 'string') {
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(e.code)) return true;
+    // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown, cannot connect now), 53300 (too many connections)
+    if (e.code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(e.code)) return true;
+  }
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/i.test(
+    e.message ?? '',
+  );
+}

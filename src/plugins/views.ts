@@ -1,0 +1,80 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import view from '@fastify/view';
+import fp from 'fastify-plugin';
+import Handlebars from 'handlebars';
+import type { Campaign, Locale, Localized } from '../campaign.js';
+import { formatCode } from '../codes.js';
+import { loadCatalogs, translator } from '../i18n/index.js';
+
+const VIEWS = fileURLToPath(new URL('../../views/', import.meta.url));
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Renders views/<template>.hbs in the layout, with the context every page needs. */
+    page(template: string, data?: Record<string, unknown>): Promise<string>;
+  }
+}
+
+const dateFormats: Record<Locale, Intl.DateTimeFormat> = {
+  'zh-CN': new Intl.DateTimeFormat('zh-CN', { dateStyle: 'long', timeZone: 'Asia/Shanghai' }),
+  en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'Asia/Shanghai' }),
+};
+
+function createHandlebars() {
+  const hbs = Handlebars.create();
+  const translators = Object.fromEntries(
+    Object.entries(loadCatalogs()).map(([locale, catalog]) => [locale, translator(catalog)]),
+  ) as Record<Locale, ReturnType<typeof translator>>;
+  const localeOf = (options: Handlebars.HelperOptions): Locale => options.data.root.locale;
+  // {{t "key" name=value}}, or {{t "category" id "name"}} for a key built from parts: the catalog
+  // text in the page's language (escaped like any other output).
+  hbs.registerHelper('t', (...args: unknown[]) => {
+    const options = args.pop() as Handlebars.HelperOptions;
+    return translators[localeOf(options)](args.join('.'), options.hash);
+  });
+  // {{l localizedObject}}: a campaign-file text in the page's language.
+  hbs.registerHelper('l', (value: Localized | undefined, options: Handlebars.HelperOptions) => value?.[localeOf(options)] ?? '');
+  hbs.registerHelper('date', (value: Date | string, options: Handlebars.HelperOptions) =>
+    dateFormats[localeOf(options)].format(new Date(value)),
+  );
+  hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  hbs.registerHelper('code', (value: string) => formatCode(value));
+  hbs.registerHelper('tel', (value: string) => value.replace(/[^\d+]/g, ''));
+  hbs.registerHelper('minutes', (seconds: number) => Math.max(1, Math.ceil(seconds / 60)));
+  return hbs;
+}
+
+export default fp(
+  async (app, opts: { campaign: Campaign }) => {
+    const partials = Object.fromEntries(
+      readdirSync(`${VIEWS}partials`)
+        .filter((f) => f.endsWith('.hbs'))
+        .map((f) => [f.slice(0, -4), `partials/${f}`]),
+    );
+    await app.register(view, {
+      engine: { handlebars: createHandlebars() },
+      root: VIEWS,
+      layout: 'layout.hbs',
+      viewExt: 'hbs',
+      production: true,
+      options: { partials },
+    });
+    const hotline = opts.campaign.hotlines[0]!.number;
+    app.decorateReply('page', function (template: string, data: Record<string, unknown> = {}) {
+      const request = this.request;
+      const other: Locale = request.locale === 'en' ? 'zh-CN' : 'en';
+      this.type('text/html; charset=utf-8');
+      return this.viewAsync(template, {
+        locale: request.locale,
+        campaign: opts.campaign,
+        hotline,
+        // The switch reloads the same address, or the home page where that would repeat a POST.
+        switchHref: `${request.method === 'GET' && !data.errorStatus ? request.url.split('?')[0] : '/'}?lang=${other}`,
+        otherLocale: other,
+        ...data,
+      });
+    });
+  },
+  { name: 'views', dependencies: ['i18n'] },
+);

@@ -1,0 +1,81 @@
+import type { Kysely } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import type { Database, NewReport, ReportStatus } from '../db/schema.js';
+
+type Db = Kysely<Database>;
+
+export interface InsertedReport {
+  id: string;
+  submittedAt: Date;
+}
+
+export async function insertReport(db: Db, row: NewReport): Promise<InsertedReport> {
+  const r = await db.insertInto('reports').values(row).returning(['id', 'submitted_at']).executeTakeFirstOrThrow();
+  return { id: r.id, submittedAt: r.submitted_at };
+}
+
+/**
+ * The report and its receipt in one statement (a data-modifying CTE): atomic without an explicit
+ * transaction, and one round trip. A concurrent duplicate token fails the whole statement.
+ */
+export async function insertReportWithReceipt(
+  db: Db,
+  row: NewReport,
+  receipt: { tokenHash: Buffer; inputHash: Buffer; sealedCode: Buffer },
+): Promise<InsertedReport> {
+  const r = await db
+    .with('r', (q) => q.insertInto('reports').values(row).returning(['id', 'submitted_at']))
+    .insertInto('submission_receipts')
+    .columns(['token_hash', 'input_hash', 'sealed_code', 'report_id', 'created_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom('r')
+        .select((s) => [
+          s.val(receipt.tokenHash).as('token_hash'),
+          s.val(receipt.inputHash).as('input_hash'),
+          s.val(receipt.sealedCode).as('sealed_code'),
+          'r.id',
+          'r.submitted_at',
+        ]),
+    )
+    .returning(['report_id', 'created_at'])
+    .executeTakeFirstOrThrow();
+  return { id: r.report_id, submittedAt: r.created_at };
+}
+
+export async function findReceipt(db: Db, tokenHash: Buffer) {
+  return db
+    .selectFrom('submission_receipts as s')
+    .innerJoin('reports as r', 'r.id', 's.report_id')
+    .select(['s.input_hash', 's.sealed_code', 'r.submitted_at', 'r.status'])
+    .where('s.token_hash', '=', tokenHash)
+    .executeTakeFirst();
+}
+
+export async function deleteReceiptsBefore(db: Db, before: Date): Promise<number> {
+  const r = await db.deleteFrom('submission_receipts').where('created_at', '<', before).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+export interface PublicStatusRow {
+  status: ReportStatus;
+  submitted_at: Date;
+  status_changed_at: Date;
+  updates: { body: string; created_at: string }[];
+}
+
+/** Everything the reporter may see, in one indexed query whether or not the code exists. */
+export async function findPublicStatus(db: Db, codeHash: Buffer): Promise<PublicStatusRow | undefined> {
+  return db
+    .selectFrom('reports as r')
+    .select((eb) => [
+      'r.status',
+      'r.submitted_at',
+      'r.status_changed_at',
+      jsonArrayFrom(
+        eb.selectFrom('report_updates as u').select(['u.body', 'u.created_at']).whereRef('u.report_id', '=', 'r.id').orderBy('u.created_at'),
+      ).as('updates'),
+    ])
+    .where('r.code_hash', '=', codeHash)
+    .executeTakeFirst() as Promise<PublicStatusRow | undefined>;
+}

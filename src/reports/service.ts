@@ -1,0 +1,129 @@
+import { createHmac } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { generateCode, hashCode, parseCode } from '../codes.js';
+import type { Database, NewReport, ReportStatus } from '../db/schema.js';
+import { deriveKey } from '../secret.js';
+import { seal, unseal } from '../seal.js';
+import { findPublicStatus, findReceipt, insertReport, insertReportWithReceipt } from './repository.js';
+import type { ReportInput } from './schema.js';
+
+export interface ReportKeys {
+  code: Buffer;
+  token: Buffer;
+  receipt: Buffer;
+  identity: Buffer;
+}
+
+export function reportKeys(secret: string): ReportKeys {
+  return {
+    code: deriveKey(secret, 'tracking-code'),
+    token: deriveKey(secret, 'submission-token'),
+    receipt: deriveKey(secret, 'receipt-seal'),
+    identity: deriveKey(secret, 'identity-seal'),
+  };
+}
+
+export interface SubmitResult {
+  code: string;
+  status: ReportStatus;
+  submittedAt: Date;
+  /** True when this was a repeat of a submission already stored: the same code is shown again. */
+  replayed: boolean;
+}
+
+function hmac(key: Buffer, ...parts: string[]): Buffer {
+  return createHmac('sha256', key).update(parts.join('\0')).digest();
+}
+
+function toRow(input: ReportInput, codeHash: Buffer, keys: ReportKeys): NewReport {
+  return {
+    code_hash: codeHash,
+    category: input.category,
+    typical_form: input.typicalForm ?? null,
+    village: input.village ?? null,
+    subject: input.subject ?? null,
+    description: input.description,
+    period_month: input.period ? `${input.period}-01` : null,
+    amount_yuan: input.amount ?? null,
+    real_name: input.realName !== undefined,
+    // The identity is readable only with APP_SECRET; staff reveal it explicitly (the triage issue).
+    identity_sealed: input.realName ? seal(keys.identity, JSON.stringify(input.realName)) : null,
+  };
+}
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' && e.constraint === constraint;
+}
+
+/**
+ * Stores a report and returns its tracking code, which exists nowhere else from now on: the
+ * database keeps only its keyed hash. With a submission token (carried by the form page), a repeat
+ * of the same submission finds the first report and returns the same code.
+ */
+export async function submitReport(
+  db: Kysely<Database>,
+  keys: ReportKeys,
+  input: ReportInput,
+  token?: string,
+): Promise<SubmitResult> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const code = generateCode();
+    const row = toRow(input, hashCode(keys.code, code), keys);
+    try {
+      if (!token) {
+        const r = await insertReport(db, row);
+        return { code, status: 'received', submittedAt: r.submittedAt, replayed: false };
+      }
+      const tokenHash = hmac(keys.token, 'token', token);
+      const inputHash = hmac(keys.token, 'input', token, JSON.stringify(input));
+      // Only the reporter's page knows the token, so only a repeat from it can reopen the code.
+      const receiptKey = hmac(keys.receipt, token);
+      const existing = await findReceipt(db, tokenHash);
+      if (existing?.input_hash.equals(inputHash)) {
+        return {
+          code: unseal(receiptKey, existing.sealed_code),
+          status: existing.status,
+          submittedAt: existing.submitted_at,
+          replayed: true,
+        };
+      }
+      // Same token, different content: the reporter went back and wrote another report.
+      if (existing) return await submitReport(db, keys, input);
+      const r = await insertReportWithReceipt(db, row, { tokenHash, inputHash, sealedCode: seal(receiptKey, code) });
+      return { code, status: 'received', submittedAt: r.submittedAt, replayed: false };
+    } catch (err) {
+      // A concurrent repeat of the same submission won the race: loop to find its receipt.
+      if (isUniqueViolation(err, 'submission_receipts_pkey')) continue;
+      // Two codes colliding is a 2^-63 event, but costs nothing to handle.
+      if (isUniqueViolation(err, 'reports_code_hash_key')) continue;
+      throw err;
+    }
+  }
+  throw new Error('could not store the report after 3 attempts');
+}
+
+export type StatusLookup =
+  | { kind: 'invalid'; reason: 'format' | 'checkDigit' }
+  | { kind: 'notFound' }
+  | {
+      kind: 'found';
+      status: ReportStatus;
+      submittedAt: Date;
+      statusChangedAt: Date;
+      updates: { body: string; createdAt: Date }[];
+    };
+
+export async function lookupStatus(db: Kysely<Database>, keys: ReportKeys, input: string): Promise<StatusLookup> {
+  const parsed = parseCode(input);
+  if (!parsed.ok) return { kind: 'invalid', reason: parsed.reason };
+  const row = await findPublicStatus(db, hashCode(keys.code, parsed.code));
+  if (!row) return { kind: 'notFound' };
+  return {
+    kind: 'found',
+    status: row.status,
+    submittedAt: row.submitted_at,
+    statusChangedAt: row.status_changed_at,
+    updates: row.updates.map((u) => ({ body: u.body, createdAt: new Date(u.created_at) })),
+  };
+}

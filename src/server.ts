@@ -1,0 +1,60 @@
+import { buildApp } from './app.js';
+import { loadCampaign } from './campaign.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { connectDatabase } from './db/connect.js';
+import { migrate } from './db/migrate.js';
+import { readOrCreateSecretFile } from './secret.js';
+
+// The one place that reads process.env, listens, and shuts down.
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  fail(err instanceof ConfigError ? err.message : String(err));
+}
+if (!config.appSecret) config = { ...config, appSecret: readOrCreateSecretFile(config.dataDir) };
+
+let campaign;
+try {
+  campaign = loadCampaign(config.campaignFile);
+} catch (err) {
+  fail((err as Error).message);
+}
+
+const database = await connectDatabase(config.database).catch((err) => fail(`Database: ${(err as Error).message}`));
+await migrate(database.pool).catch((err) => fail(`Migration failed: ${(err as Error).message}`));
+const app = await buildApp(config, { database, campaign });
+
+let closing = false;
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  app.log.info({ signal }, 'shutting down');
+  // Stop accepting, let in-flight requests finish, then release the database.
+  const force = setTimeout(() => process.exit(1), 10_000);
+  force.unref();
+  try {
+    await app.close();
+    await database.close();
+    process.exit(0);
+  } catch (err) {
+    app.log.error({ err }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+try {
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info(`${config.database.kind === 'pglite' ? 'Embedded database in ' + config.dataDir : 'PostgreSQL'}; portal at ${config.publicUrl}`);
+} catch (err) {
+  await database.close();
+  fail(`Could not listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+}
