@@ -23,6 +23,9 @@ const envSchema = z.object({
   RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: z.coerce.number().int().min(1).default(10),
 });
 
+/** The names of every environment variable the server reads (the compose file test checks against it). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape);
+
 export type DatabaseConfig = { kind: 'pg'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string | null };
 
 export interface RateLimits {
