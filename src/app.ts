@@ -35,6 +35,7 @@ export interface PublicContext {
   keys: ReportKeys;
   reportSchema: ReportInputSchema;
   campaign: Campaign;
+  publicUrl: string;
 }
 
 export interface AppDeps {
@@ -89,6 +90,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     keys: reportKeys(config.appSecret),
     reportSchema: makeReportInputSchema(deps.campaign.villages.map((v) => v.id)),
     campaign: deps.campaign,
+    publicUrl: config.publicUrl,
   };
   await app.register(pageRoutes, ctx);
   await app.register(reportRoutes, ctx);

@@ -18,9 +18,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CAMPAIGN_FILE: z.string().min(1).default('config/campaign.json'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-  RATE_LIMIT_SUBMISSIONS_PER_HOUR: z.coerce.number().int().min(1).default(10),
-  RATE_LIMIT_LOOKUPS_PER_15_MIN: z.coerce.number().int().min(1).default(30),
-  RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: z.coerce.number().int().min(1).default(10),
+  RATE_LIMIT_SUBMISSIONS_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  RATE_LIMIT_LOOKUPS_PER_15_MIN: z.coerce.number().int().min(1).default(60),
+  RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: z.coerce.number().int().min(1).default(20),
 });
 
 /** The names of every environment variable the server reads (the compose file test checks against it). */

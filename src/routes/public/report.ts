@@ -44,6 +44,7 @@ export default async function reportRoutes(app: FastifyInstance, ctx: PublicCont
       submittedAt: result.submittedAt,
       replayed: result.replayed,
       acceptDays: ctx.campaign.deadlines.acceptWorkingDays,
+      statusUrl: `${ctx.publicUrl}/status`,
     });
   });
 }
