@@ -22,6 +22,8 @@ import healthRoutes from './routes/public/health.js';
 import pageRoutes from './routes/public/pages.js';
 import reportRoutes from './routes/public/report.js';
 import statusRoutes from './routes/public/status.js';
+import staffRoutes, { type StaffContext } from './routes/staff/index.js';
+import { parseFormBody } from './validation.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -70,9 +72,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
   });
   app.decorate('campaign', deps.campaign);
+  // Forms are urlencoded and the API is JSON: any other body (Fastify parses text/plain by
+  // default) is answered 415 rather than reaching a handler as a bare string.
+  app.removeContentTypeParser('text/plain');
 
   await app.register(cookie);
-  await app.register(formbody);
+  await app.register(formbody, { parser: parseFormBody });
   await app.register(i18n, { secureCookies: config.secureCookies });
   await app.register(security, { secure: config.secureCookies });
   await app.register(limits, { limits: config.rateLimits });
@@ -97,5 +102,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(statusRoutes, ctx);
   await app.register(apiRoutes, { ...ctx, prefix: '/api/v1' });
   await app.register(healthRoutes, ctx);
+  const staff: StaffContext = { db: deps.database.db, settings: config.staff, secureCookies: config.secureCookies };
+  await app.register((scope) => staffRoutes(scope, staff), { prefix: '/staff' });
   return app;
 }

@@ -21,6 +21,14 @@ const envSchema = z.object({
   RATE_LIMIT_SUBMISSIONS_PER_HOUR: z.coerce.number().int().min(1).default(20),
   RATE_LIMIT_LOOKUPS_PER_15_MIN: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  RATE_LIMIT_LOGINS_PER_15_MIN: z.coerce.number().int().min(1).default(30),
+  // argon2id cost; the defaults follow OWASP's stronger profile. Tests lower them, never production.
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(65536),
+  ARGON2_TIME_COST: z.coerce.number().int().min(1).default(3),
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(72).default(12),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
 });
 
 /** The names of every environment variable the server reads (the compose file test checks against it). */
@@ -32,6 +40,15 @@ export interface RateLimits {
   submissionsPerHour: number;
   lookupsPer15Min: number;
   failedLookupsPerHour: number;
+  loginsPer15Min: number;
+}
+
+export interface StaffSettings {
+  password: { memoryCost: number; timeCost: number };
+  sessionIdleMs: number;
+  sessionAbsoluteMs: number;
+  maxFailures: number;
+  lockMs: number;
 }
 
 export interface Config {
@@ -47,6 +64,7 @@ export interface Config {
   logLevel: string;
   campaignFile: string;
   rateLimits: RateLimits;
+  staff: StaffSettings;
 }
 
 export class ConfigError extends Error {}
@@ -90,6 +108,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       submissionsPerHour: e.RATE_LIMIT_SUBMISSIONS_PER_HOUR,
       lookupsPer15Min: e.RATE_LIMIT_LOOKUPS_PER_15_MIN,
       failedLookupsPerHour: e.RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR,
+      loginsPer15Min: e.RATE_LIMIT_LOGINS_PER_15_MIN,
+    },
+    staff: {
+      password: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
+      sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
+      sessionAbsoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
+      maxFailures: e.LOGIN_MAX_FAILURES,
+      lockMs: e.LOGIN_LOCK_MINUTES * 60_000,
     },
   };
 }

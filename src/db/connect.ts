@@ -25,8 +25,7 @@ export async function connectDatabase(config: DatabaseConfig): Promise<DatabaseH
       connectionTimeoutMillis: 5_000,
       statement_timeout: 15_000,
     });
-    // An idle client whose server went away emits 'error'; without a listener it would crash the process.
-    pool.on('error', () => {});
+    ignoreIdleClientErrors(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, pool, kind: 'pg', close: () => db.destroy() };
   }
@@ -41,6 +40,7 @@ async function connectPglite(dataDir: string | null): Promise<DatabaseHandle> {
     const pglite = dataDir ? new PGlite(dataDir) : new PGlite();
     await pglite.waitReady;
     const pool = new pg.Pool(createPgConfig(pglite) as pg.PoolConfig);
+    ignoreIdleClientErrors(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
@@ -58,6 +58,19 @@ async function connectPglite(dataDir: string | null): Promise<DatabaseHandle> {
     releaseLock();
     throw err;
   }
+}
+
+/**
+ * An idle client whose connection broke (a server restart; with PGlite, an error raised by a
+ * statement-level trigger) emits 'error' on the pool; unheard, that would crash the process. The
+ * pool drops that client and the next query gets a fresh one.
+ */
+function ignoreIdleClientErrors(pool: pg.Pool) {
+  pool.on('error', () => {});
+  // A client checked out by Kysely has no 'error' listener of its own, so a connection lost
+  // mid-request would crash the process too. The query still fails (the visitor gets the 503
+  // page) and the pool discards the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
 }
 
 /**
@@ -109,7 +122,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown, cannot connect now), 53300 (too many connections)
     if (e.code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(e.code)) return true;
   }
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/i.test(
+  // "driver has already been destroyed" is Kysely's answer once the handle was closed (shutdown,
+  // or an embedded database closed under a running app).
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end|driver has already been destroyed/i.test(
     e.message ?? '',
   );
 }

@@ -48,11 +48,49 @@ export interface SubmissionReceiptsTable {
   created_at: Timestamp;
 }
 
+export type StaffRole = 'admin' | 'investigator' | 'clerk' | 'viewer';
+
+export interface StaffUsersTable {
+  id: Generated<string>;
+  username: string;
+  role: StaffRole;
+  email: string | null;
+  password_hash: string;
+  disabled: Generated<boolean>;
+  failed_logins: Generated<number>;
+  locked_until: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface StaffSessionsTable {
+  id_hash: Buffer;
+  user_id: string;
+  csrf_token: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actor_id: string | null;
+  actor_name: string | null;
+  action: string;
+  report_id: string | null;
+  target_user_id: string | null;
+  detail: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
 export interface Database {
   reports: ReportsTable;
   report_updates: ReportUpdatesTable;
   submission_receipts: SubmissionReceiptsTable;
+  staff_users: StaffUsersTable;
+  staff_sessions: StaffSessionsTable;
+  audit_log: AuditLogTable;
 }
 
 export type ReportRow = Selectable<ReportsTable>;
 export type NewReport = Insertable<ReportsTable>;
+export type StaffUser = Selectable<StaffUsersTable>;

@@ -15,6 +15,8 @@ declare module 'fastify' {
       lookup: Check;
       /** Counts a lookup of a code that does not exist; throws once there were too many. */
       failedLookup: Check;
+      /** Staff login attempts per address (accounts also lock after repeated failures). */
+      login: Check;
       notFound: Check;
     };
   }
@@ -40,6 +42,7 @@ export default fp(
       submit: check(opts.limits.submissionsPerHour, HOUR),
       lookup: check(opts.limits.lookupsPer15Min, HOUR / 4),
       failedLookup: check(opts.limits.failedLookupsPerHour, HOUR),
+      login: check(opts.limits.loginsPer15Min, HOUR / 4),
       notFound: check(120, 60_000),
     });
   },

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { login, logout } from '../../staff/service.js';
+import { formString } from '../../validation.js';
+import { safeNext, sameToken, SESSION_COOKIE, type StaffContext } from './index.js';
+
+const LOGIN_CSRF = 'login_csrf';
+
+export default async function loginRoutes(app: FastifyInstance, ctx: StaffContext) {
+  const cookie = { path: '/staff', httpOnly: true, sameSite: 'strict' as const, secure: ctx.secureCookies };
+
+  // Before a session exists, the login form's CSRF token is a double-submit cookie.
+  app.get('/login', { config: { public: true } }, async (request, reply) => {
+    const token = randomBytes(24).toString('base64url');
+    reply.setCookie(LOGIN_CSRF, token, cookie);
+    const next = safeNext((request.query as Record<string, unknown>).next);
+    return reply.page('staff/login', { title: request.t('staff.login.title'), csrf: token, next });
+  });
+
+  app.post('/login', { config: { public: true }, preHandler: app.limits.login }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const csrf = formString(body._csrf);
+    const expected = request.cookies[LOGIN_CSRF] ?? '';
+    const next = safeNext(formString(body.next));
+    const username = formString(body.username).slice(0, 100);
+    const result =
+      csrf && sameToken(csrf, expected)
+        ? await login(ctx.db, ctx.settings, username, formString(body.password).slice(0, 1024))
+        : ({ ok: false } as const);
+    if (!result.ok) {
+      const token = randomBytes(24).toString('base64url');
+      reply.setCookie(LOGIN_CSRF, token, cookie);
+      reply.code(401);
+      // One message whatever went wrong: wrong name, wrong password, disabled or locked.
+      return reply.page('staff/login', { title: request.t('staff.login.title'), csrf: token, next, username, failed: true });
+    }
+    reply.clearCookie(LOGIN_CSRF, { path: '/staff' });
+    reply.setCookie(SESSION_COOKIE, result.sessionId, cookie);
+    return reply.redirect(next, 303);
+  });
+
+  app.post('/logout', async (request, reply) => {
+    await logout(ctx.db, request.cookies[SESSION_COOKIE] ?? '', request.staff!.userId);
+    reply.clearCookie(SESSION_COOKIE, { path: '/staff' });
+    return reply.redirect('/staff/login', 303);
+  });
+}

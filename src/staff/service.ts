@@ -1,0 +1,146 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { recordAudit } from '../audit.js';
+import type { StaffSettings } from '../config.js';
+import type { Database, StaffRole } from '../db/schema.js';
+import { hashPassword, needsRehash, passwordProblem, verifyPassword, type PasswordParams } from './passwords.js';
+import {
+  countFailedLogin,
+  deleteSession,
+  deleteSessionsOfUser,
+  findSession,
+  findStaffByUsername,
+  insertSession,
+  insertStaffUser,
+  touchSession,
+  updateStaff,
+} from './repository.js';
+
+type Db = Kysely<Database>;
+
+export const ROLES = ['admin', 'investigator', 'clerk', 'viewer'] as const satisfies readonly StaffRole[];
+
+export const usernameSchema = z
+  .string({ error: 'errors.staff.username' })
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9][a-z0-9._-]{1,39}$/, 'errors.staff.username');
+
+export const newStaffSchema = z.object({
+  username: usernameSchema,
+  role: z.enum(ROLES, { error: 'errors.staff.role' }),
+  email: z.preprocess((v) => (v === '' ? undefined : v), z.email({ error: 'errors.staff.email' }).max(200).optional()),
+});
+
+/** A refusal with a catalog key, shown to the admin next to the field it concerns. */
+export class StaffError extends Error {
+  constructor(
+    readonly field: string,
+    readonly key: string,
+  ) {
+    super(key);
+  }
+}
+
+function checkPassword(password: string, username: string) {
+  const problem = passwordProblem(password, username);
+  if (problem) throw new StaffError('password', `errors.password.${problem}`);
+}
+
+export async function createStaff(
+  db: Db,
+  params: PasswordParams,
+  input: z.output<typeof newStaffSchema>,
+  password: string,
+  actorId: string | null,
+) {
+  checkPassword(password, input.username);
+  if (await findStaffByUsername(db, input.username)) throw new StaffError('username', 'errors.staff.exists');
+  const user = await insertStaffUser(db, { ...input, email: input.email ?? null, passwordHash: await hashPassword(password, params) });
+  await recordAudit(db, { actorId, action: 'user.create', targetUserId: user.id, detail: { username: user.username, role: user.role } });
+  return user;
+}
+
+export async function setPassword(db: Db, params: PasswordParams, user: { id: string; username: string }, password: string, actorId: string | null) {
+  checkPassword(password, user.username);
+  await updateStaff(db, user.id, { password_hash: await hashPassword(password, params), failed_logins: 0, locked_until: null });
+  // A new password ends every session opened with the old one.
+  await deleteSessionsOfUser(db, user.id);
+  await recordAudit(db, { actorId, action: 'user.password', targetUserId: user.id });
+}
+
+export async function setDisabled(db: Db, userId: string, disabled: boolean, actorId: string | null) {
+  await updateStaff(db, userId, { disabled });
+  if (disabled) await deleteSessionsOfUser(db, userId);
+  await recordAudit(db, { actorId, action: disabled ? 'user.disable' : 'user.enable', targetUserId: userId });
+}
+
+export async function unlockStaff(db: Db, userId: string, actorId: string | null) {
+  await updateStaff(db, userId, { failed_logins: 0, locked_until: null });
+  await recordAudit(db, { actorId, action: 'user.unlock', targetUserId: userId });
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+// Verifying against a fixed hash when the name is unknown keeps the response time the same, so
+// timing does not tell which usernames exist.
+let dummyHash: Promise<string> | undefined;
+
+export type LoginResult = { ok: true; sessionId: string; userId: string } | { ok: false };
+
+export async function login(db: Db, settings: StaffSettings, username: string, password: string): Promise<LoginResult> {
+  const name = username.trim().toLowerCase().slice(0, 40);
+  const user = await findStaffByUsername(db, name);
+  if (!user) {
+    dummyHash ??= hashPassword('dummy-password-for-timing', settings.password);
+    await verifyPassword(await dummyHash, password);
+    await recordAudit(db, { actorId: null, actorName: name, action: 'login.failure', detail: { reason: 'unknown' } });
+    return { ok: false };
+  }
+  const valid = await verifyPassword(user.password_hash, password);
+  const locked = user.locked_until !== null && user.locked_until > new Date();
+  if (!valid || user.disabled || locked) {
+    if (!valid) await countFailedLogin(db, user.id, settings.maxFailures, new Date(Date.now() + settings.lockMs));
+    const reason = user.disabled ? 'disabled' : locked ? 'locked' : 'password';
+    await recordAudit(db, { actorId: user.id, action: 'login.failure', detail: { reason } });
+    return { ok: false };
+  }
+  await updateStaff(db, user.id, {
+    failed_logins: 0,
+    locked_until: null,
+    ...(needsRehash(user.password_hash, settings.password) ? { password_hash: await hashPassword(password, settings.password) } : {}),
+  });
+  // A fresh random id at every login (no session fixation); the database keeps only its hash.
+  const sessionId = randomBytes(32).toString('base64url');
+  await insertSession(db, { idHash: sha256(sessionId), userId: user.id, csrfToken: randomBytes(24).toString('base64url') });
+  await recordAudit(db, { actorId: user.id, action: 'login.success' });
+  return { ok: true, sessionId, userId: user.id };
+}
+
+export interface StaffSession {
+  userId: string;
+  username: string;
+  role: StaffRole;
+  csrfToken: string;
+}
+
+/** The live session for a cookie value, or null when unknown, expired, or its user is disabled. */
+export async function loadSession(db: Db, settings: StaffSettings, sessionId: string): Promise<StaffSession | null> {
+  const idHash = sha256(sessionId);
+  const s = await findSession(db, idHash);
+  if (!s) return null;
+  const now = Date.now();
+  if (s.disabled || now - s.last_seen_at.getTime() > settings.sessionIdleMs || now - s.created_at.getTime() > settings.sessionAbsoluteMs) {
+    await deleteSession(db, idHash);
+    return null;
+  }
+  // One write a minute at most keeps the idle clock right without a write per page view.
+  if (now - s.last_seen_at.getTime() > 60_000) await touchSession(db, idHash);
+  return { userId: s.user_id, username: s.username, role: s.role, csrfToken: s.csrf_token };
+}
+
+export async function logout(db: Db, sessionId: string, userId: string) {
+  await deleteSession(db, sha256(sessionId));
+  await recordAudit(db, { actorId: userId, action: 'logout' });
+}
