@@ -9,6 +9,8 @@ import type { Campaign } from './campaign.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import type { Database } from './db/schema.js';
+import type { WorkCalendar } from './leads/calendar.js';
+import { dueOnFor } from './leads/deadlines.js';
 import errors from './plugins/errors.js';
 import i18n from './plugins/i18n.js';
 import jobs from './plugins/jobs.js';
@@ -38,11 +40,14 @@ export interface PublicContext {
   reportSchema: ReportInputSchema;
   campaign: Campaign;
   publicUrl: string;
+  /** The deadline for deciding on a report received now. */
+  acceptDue: () => string;
 }
 
 export interface AppDeps {
   database: DatabaseHandle;
   campaign: Campaign;
+  calendar: WorkCalendar;
   /** Where logs go (tests capture them to prove no address or code is ever logged). */
   logStream?: DestinationStream;
 }
@@ -96,13 +101,19 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     reportSchema: makeReportInputSchema(deps.campaign.villages.map((v) => v.id)),
     campaign: deps.campaign,
     publicUrl: config.publicUrl,
+    acceptDue: () => dueOnFor(deps.calendar, deps.campaign.deadlines, 'received', new Date())!,
   };
   await app.register(pageRoutes, ctx);
   await app.register(reportRoutes, ctx);
   await app.register(statusRoutes, ctx);
   await app.register(apiRoutes, { ...ctx, prefix: '/api/v1' });
   await app.register(healthRoutes, ctx);
-  const staff: StaffContext = { db: deps.database.db, settings: config.staff, secureCookies: config.secureCookies };
+  const staff: StaffContext = {
+    db: deps.database.db,
+    rules: { calendar: deps.calendar, deadlines: deps.campaign.deadlines },
+    settings: config.staff,
+    secureCookies: config.secureCookies,
+  };
   await app.register((scope) => staffRoutes(scope, staff), { prefix: '/staff' });
   return app;
 }

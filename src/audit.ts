@@ -12,7 +12,13 @@ export type AuditAction =
   | 'user.disable'
   | 'user.enable'
   | 'user.unlock'
-  | 'user.password';
+  | 'user.password'
+  | 'lead.view'
+  | 'lead.intake'
+  | 'lead.status'
+  | 'lead.assign'
+  | 'lead.priority'
+  | 'lead.note';
 
 export interface AuditEntry {
   actorId: string | null;

@@ -26,7 +26,12 @@ export const campaignSchema = z.object({
     .refine((vs) => new Set(vs.map((v) => v.id)).size === vs.length, 'village ids must be unique')
     .refine((vs) => vs.every((v) => v.id !== 'other'), '"other" is reserved'),
   phases: z.array(z.object({ name: localizedSchema, start: isoDate, end: isoDate, description: localizedSchema })).min(1),
-  deadlines: z.object({ acceptWorkingDays: z.number().int().min(1).max(90) }),
+  // Chinese practice: decide on acceptance within 15 working days; the EU directive's yardstick of
+  // three months for feedback serves as the deadline for concluding an accepted lead.
+  deadlines: z.object({
+    acceptWorkingDays: z.number().int().min(1).max(90),
+    concludeCalendarDays: z.number().int().min(1).max(365).default(90),
+  }),
 });
 
 export type Campaign = z.infer<typeof campaignSchema>;

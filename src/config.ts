@@ -17,6 +17,7 @@ const envSchema = z.object({
     .default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CAMPAIGN_FILE: z.string().min(1).default('config/campaign.json'),
+  CALENDAR_FILE: z.string().min(1).default('config/cn-public-holidays.json'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   RATE_LIMIT_SUBMISSIONS_PER_HOUR: z.coerce.number().int().min(1).default(20),
   RATE_LIMIT_LOOKUPS_PER_15_MIN: z.coerce.number().int().min(1).default(60),
@@ -63,6 +64,7 @@ export interface Config {
   trustProxy: boolean | number | string[];
   logLevel: string;
   campaignFile: string;
+  calendarFile: string;
   rateLimits: RateLimits;
   staff: StaffSettings;
 }
@@ -104,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     logLevel: e.LOG_LEVEL,
     campaignFile: e.CAMPAIGN_FILE,
+    calendarFile: e.CALENDAR_FILE,
     rateLimits: {
       submissionsPerHour: e.RATE_LIMIT_SUBMISSIONS_PER_HOUR,
       lookupsPer15Min: e.RATE_LIMIT_LOOKUPS_PER_15_MIN,

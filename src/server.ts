@@ -2,6 +2,7 @@ import { buildApp } from './app.js';
 import { loadCampaign } from './campaign.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { connectDatabase } from './db/connect.js';
+import { loadCalendar } from './leads/calendar.js';
 import { migrate } from './db/migrate.js';
 import { readOrCreateSecretFile } from './secret.js';
 
@@ -21,15 +22,17 @@ try {
 if (!config.appSecret) config = { ...config, appSecret: readOrCreateSecretFile(config.dataDir) };
 
 let campaign;
+let calendar;
 try {
   campaign = loadCampaign(config.campaignFile);
+  calendar = loadCalendar(config.calendarFile);
 } catch (err) {
   fail((err as Error).message);
 }
 
 const database = await connectDatabase(config.database).catch((err) => fail(`Database: ${(err as Error).message}`));
 await migrate(database.pool).catch((err) => fail(`Migration failed: ${(err as Error).message}`));
-const app = await buildApp(config, { database, campaign });
+const app = await buildApp(config, { database, campaign, calendar });
 
 let closing = false;
 async function shutdown(signal: string) {

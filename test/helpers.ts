@@ -9,6 +9,7 @@ import { loadCampaign, type Campaign } from '../src/campaign.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { connectDatabase, type DatabaseHandle } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
+import { loadCalendar } from '../src/leads/calendar.js';
 
 // Every test file gets its own fresh database: a new database on the server named by
 // TEST_DATABASE_URL (as CI does), or else an in-memory embedded PGlite.
@@ -52,6 +53,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 }
 
 export const campaign: Campaign = loadCampaign('config/campaign.json');
+export const calendar = loadCalendar('config/cn-public-holidays.json');
 
 export interface TestApp {
   app: Awaited<ReturnType<typeof buildApp>>;
@@ -72,7 +74,7 @@ export async function testApp(
       done();
     },
   });
-  const app = await buildApp(testConfig(opts.env), { database, campaign, logStream });
+  const app = await buildApp(testConfig(opts.env), { database, campaign, calendar, logStream });
   t.teardown(() => app.close());
   return { app, database, logs };
 }

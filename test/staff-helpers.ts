@@ -1,3 +1,4 @@
+import type { LightMyRequestResponse } from 'fastify';
 import type { StaffRole } from '../src/db/schema.js';
 import { createStaff } from '../src/staff/service.js';
 import { FORM, formBody, testConfig, type TestApp } from './helpers.js';
@@ -8,8 +9,8 @@ export interface StaffAgent {
   userId: string;
   cookie: string;
   csrf: string;
-  get(url: string): ReturnType<TestApp['app']['inject']>;
-  post(url: string, fields?: Record<string, string>): ReturnType<TestApp['app']['inject']>;
+  get(url: string): Promise<LightMyRequestResponse>;
+  post(url: string, fields?: Record<string, string>): Promise<LightMyRequestResponse>;
 }
 
 export async function addStaff(t: TestApp, username: string, role: StaffRole) {
@@ -37,7 +38,8 @@ export async function signIn(t: TestApp, role: StaffRole, username = `${role}1`)
   if (res.statusCode !== 303) throw new Error(`login failed: ${res.statusCode}`);
   const sid = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('sid='))!;
   const cookie = sid.split(';')[0]!;
-  const home = await t.app.inject({ url: '/staff', headers: { cookie } });
+  let home = await t.app.inject({ url: '/staff', headers: { cookie } });
+  if (home.statusCode === 303) home = await t.app.inject({ url: String(home.headers.location), headers: { cookie } });
   const csrf = /name="_csrf" value="([^"]+)"/.exec(home.body)![1]!;
   return {
     userId: user.id,

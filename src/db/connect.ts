@@ -9,6 +9,13 @@ import type { Database } from './schema.js';
 // PGlite. Both are reached through a node-postgres Pool, so queries, type parsing and migrations
 // share one code path.
 
+// DATE columns come back as 'YYYY-MM-DD' strings: a calendar date has no time zone, and turning
+// it into a JS Date at the server's local midnight would shift it by a day somewhere.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.DATE ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
 export interface DatabaseHandle {
   db: Kysely<Database>;
   pool: pg.Pool;
@@ -24,6 +31,7 @@ export async function connectDatabase(config: DatabaseConfig): Promise<DatabaseH
       // Fail fast during an outage so the visitor sees the 503 page instead of a hanging request.
       connectionTimeoutMillis: 5_000,
       statement_timeout: 15_000,
+      types,
     });
     ignoreIdleClientErrors(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -39,7 +47,7 @@ async function connectPglite(dataDir: string | null): Promise<DatabaseHandle> {
     const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
     const pglite = dataDir ? new PGlite(dataDir) : new PGlite();
     await pglite.waitReady;
-    const pool = new pg.Pool(createPgConfig(pglite) as pg.PoolConfig);
+    const pool = new pg.Pool(Object.assign(createPgConfig(pglite), { types }) as pg.PoolConfig);
     ignoreIdleClientErrors(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {

@@ -24,13 +24,21 @@ export interface ReportsTable {
   village: string | null;
   subject: string | null;
   description: string;
-  period_month: ColumnType<Date | null, string | null, string | null>;
+  period_month: string | null; // 'YYYY-MM-01'
   amount_yuan: ColumnType<string | null, string | null, string | null>;
   real_name: Generated<boolean>;
   identity_sealed: Buffer | null;
   status: Generated<ReportStatus>;
   submitted_at: Timestamp;
   status_changed_at: Timestamp;
+  received_at: Timestamp;
+  recorded_by: string | null;
+  assignee_id: string | null;
+  priority: Generated<number>;
+  outcome: 'substantiated' | 'partly' | 'unsubstantiated' | null;
+  closing_note: string | null;
+  due_on: string | null; // 'YYYY-MM-DD', a date in China
+  version: Generated<number>;
 }
 
 export interface ReportUpdatesTable {
@@ -82,9 +90,24 @@ export interface AuditLogTable {
   detail: ColumnType<Record<string, unknown>, string | undefined, never>;
 }
 
+export type EventKind = 'status' | 'note' | 'assign' | 'priority' | 'intake';
+
+export interface ReportEventsTable {
+  id: Generated<string>;
+  report_id: string;
+  at: Timestamp;
+  actor_id: string | null;
+  kind: EventKind;
+  from_status: ReportStatus | null;
+  to_status: ReportStatus | null;
+  body: string | null;
+  detail: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
 export interface Database {
   reports: ReportsTable;
   report_updates: ReportUpdatesTable;
+  report_events: ReportEventsTable;
   submission_receipts: SubmissionReceiptsTable;
   staff_users: StaffUsersTable;
   staff_sessions: StaffSessionsTable;

@@ -6,6 +6,8 @@ import Handlebars from 'handlebars';
 import type { Campaign, Locale, Localized } from '../campaign.js';
 import { formatCode } from '../codes.js';
 import { loadCatalogs, translator } from '../i18n/index.js';
+import { CHANNELS } from '../leads/schema.js';
+import { CATEGORIES } from '../reports/schema.js';
 
 const VIEWS = fileURLToPath(new URL('../../views/', import.meta.url));
 
@@ -41,6 +43,14 @@ function createHandlebars() {
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hbs.registerHelper('code', (value: string) => formatCode(value));
   hbs.registerHelper('tel', (value: string) => value.replace(/[^\d+]/g, ''));
+  hbs.registerHelper('categoryIds', () => CATEGORIES);
+  hbs.registerHelper('channelIds', () => CHANNELS);
+  // {{villageName id}}: a village's name from the campaign file ("other" and unknown ids included).
+  hbs.registerHelper('villageName', (id: string | null, options: Handlebars.HelperOptions) => {
+    if (!id) return '—';
+    const village = (options.data.root.campaign as Campaign).villages.find((v) => v.id === id);
+    return village ? village.name[localeOf(options)] : translators[localeOf(options)]('report.village.other');
+  });
   hbs.registerHelper('minutes', (seconds: number) => Math.max(1, Math.ceil(seconds / 60)));
   return hbs;
 }

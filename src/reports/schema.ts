@@ -20,7 +20,7 @@ export const FIRST_YEAR = 2017;
 export const LIMITS = { description: { min: 10, max: 5000 }, subject: 200, name: 50, amountMax: 99_999_999_999 } as const;
 
 /** Free text: invisible characters and undecodable bytes are refused with a clear message. */
-function text(opts: { min?: number; max: number }) {
+export function text(opts: { min?: number; max: number }) {
   return z.string({ error: 'errors.text.type' }).transform((raw, ctx) => {
     const { text, stripped, undecodable } = cleanText(raw);
     if (undecodable) ctx.addIssue({ code: 'custom', message: 'errors.text.undecodable' });

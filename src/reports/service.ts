@@ -35,9 +35,22 @@ function hmac(key: Buffer, ...parts: string[]): Buffer {
   return createHmac('sha256', key).update(parts.join('\0')).digest();
 }
 
-function toRow(input: ReportInput, codeHash: Buffer, keys: ReportKeys): NewReport {
+/** How a report reached us, and its first deadline (computed by the caller from the calendar). */
+export interface Intake {
+  dueOn: string;
+  token?: string;
+  channel?: string;
+  receivedAt?: Date;
+  recordedBy?: string;
+}
+
+function toRow(input: ReportInput, codeHash: Buffer, keys: ReportKeys, intake: Intake): NewReport {
   return {
     code_hash: codeHash,
+    due_on: intake.dueOn,
+    ...(intake.channel ? { channel: intake.channel } : {}),
+    ...(intake.receivedAt ? { received_at: intake.receivedAt } : {}),
+    recorded_by: intake.recordedBy ?? null,
     category: input.category,
     typical_form: input.typicalForm ?? null,
     village: input.village ?? null,
@@ -65,11 +78,12 @@ export async function submitReport(
   db: Kysely<Database>,
   keys: ReportKeys,
   input: ReportInput,
-  token?: string,
+  intake: Intake,
 ): Promise<SubmitResult> {
+  const { token } = intake;
   for (let attempt = 0; attempt < 3; attempt++) {
     const code = generateCode();
-    const row = toRow(input, hashCode(keys.code, code), keys);
+    const row = toRow(input, hashCode(keys.code, code), keys, intake);
     try {
       if (!token) {
         const r = await insertReport(db, row);
@@ -89,7 +103,7 @@ export async function submitReport(
         };
       }
       // Same token, different content: the reporter went back and wrote another report.
-      if (existing) return await submitReport(db, keys, input);
+      if (existing) return await submitReport(db, keys, input, { ...intake, token: undefined });
       const r = await insertReportWithReceipt(db, row, { tokenHash, inputHash, sealedCode: seal(receiptKey, code) });
       return { code, status: 'received', submittedAt: r.submittedAt, replayed: false };
     } catch (err) {

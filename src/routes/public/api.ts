@@ -21,7 +21,7 @@ export default async function apiRoutes(app: FastifyInstance, ctx: PublicContext
     // An Idempotency-Key makes a retried request return the first report's code.
     const key = request.headers['idempotency-key'];
     const token = typeof key === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(key) ? key : undefined;
-    const result = await submitReport(ctx.db, ctx.keys, parsed.data, token);
+    const result = await submitReport(ctx.db, ctx.keys, parsed.data, { token, dueOn: ctx.acceptDue() });
     return reply.code(result.replayed ? 200 : 201).send({
       code: formatCode(result.code),
       status: result.status,

@@ -34,7 +34,7 @@ export default async function reportRoutes(app: FastifyInstance, ctx: PublicCont
       return renderForm(reply, values, errors);
     }
     const token = TOKEN.test(values.token) ? values.token : undefined;
-    const result = await submitReport(ctx.db, ctx.keys, parsed.data, token);
+    const result = await submitReport(ctx.db, ctx.keys, parsed.data, { token, dueOn: ctx.acceptDue() });
     // The code is shown in this response only (never in a URL): switching language here would
     // lose it, so the page offers no switch.
     return reply.page('public/receipt', {

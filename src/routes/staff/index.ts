@@ -6,6 +6,8 @@ import type { Database, StaffRole } from '../../db/schema.js';
 import { HttpError } from '../../errors.js';
 import { loadSession, type StaffSession } from '../../staff/service.js';
 import { formString } from '../../validation.js';
+import type { LeadRules } from '../../leads/service.js';
+import leadRoutes from './leads.js';
 import loginRoutes from './login.js';
 import userRoutes from './users.js';
 
@@ -23,6 +25,7 @@ declare module 'fastify' {
 
 export interface StaffContext {
   db: Kysely<Database>;
+  rules: LeadRules;
   settings: StaffSettings;
   secureCookies: boolean;
 }
@@ -74,8 +77,12 @@ export default async function staffRoutes(app: FastifyInstance, ctx: StaffContex
 
   await app.register(loginRoutes, ctx);
   await app.register(userRoutes, ctx);
+  await app.register(leadRoutes, ctx);
 
+  // Readers start at the queue; clerks and anyone else at their desk page.
   app.get('/', async (request, reply) =>
-    reply.page('staff/home', { title: request.t('staff.home.title'), staff: request.staff }),
+    request.staff!.role === 'clerk'
+      ? reply.page('staff/home', { title: request.t('staff.home.title'), staff: request.staff })
+      : reply.redirect('/staff/leads', 303),
   );
 }

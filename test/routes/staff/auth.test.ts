@@ -89,11 +89,11 @@ t.test('disabling a user ends their sessions at once; logout ends the session', 
   const ta = await testApp(t);
   const admin = await signIn(ta, 'admin');
   const dave = await signIn(ta, 'investigator', 'dave');
-  t.equal((await dave.get('/staff')).statusCode, 200);
+  t.equal((await dave.get('/staff/leads')).statusCode, 200);
   t.equal((await admin.post(`/staff/users/${dave.userId}/disable`)).statusCode, 303);
-  t.equal((await dave.get('/staff')).statusCode, 303, 'disabled: back to login');
+  t.match((await dave.get('/staff/leads')).headers.location, /^\/staff\/login/, 'disabled: back to login');
   t.equal((await admin.post('/staff/logout')).statusCode, 303);
-  t.equal((await admin.get('/staff')).statusCode, 303, 'logged out');
+  t.match((await admin.get('/staff/users')).headers.location, /^\/staff\/login/, 'logged out');
   const actions = await auditActions(ta.database.db);
   t.ok(actions.includes('user.disable') && actions.includes('logout'));
 });
@@ -102,13 +102,13 @@ t.test('idle and absolute timeouts', async (t) => {
   const ta = await testApp(t);
   const agent = await signIn(ta, 'viewer');
   await ta.database.db.updateTable('staff_sessions').set({ last_seen_at: new Date(Date.now() - 31 * 60_000) }).execute();
-  t.equal((await agent.get('/staff')).statusCode, 303, 'idle for 31 minutes');
+  t.match((await agent.get('/staff/leads')).headers.location, /^\/staff\/login/, 'idle for 31 minutes');
   const again = await signIn(ta, 'viewer', 'viewer2');
   await ta.database.db
     .updateTable('staff_sessions')
     .set({ created_at: new Date(Date.now() - 13 * 3_600_000), last_seen_at: new Date() })
     .execute();
-  t.equal((await again.get('/staff')).statusCode, 303, 'older than 12 hours');
+  t.match((await again.get('/staff/leads')).headers.location, /^\/staff\/login/, 'older than 12 hours');
 });
 
 t.test('only admins manage accounts', async (t) => {

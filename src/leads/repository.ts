@@ -1,0 +1,161 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Category, Database, EventKind, ReportStatus } from '../db/schema.js';
+
+type Db = Kysely<Database>;
+
+export const PAGE_SIZE = 50;
+
+export interface QueueFilters {
+  status?: ReportStatus;
+  category?: Category;
+  village?: string;
+  channel?: string;
+  assignee?: string | 'none';
+  overdueBefore?: string; // 'YYYY-MM-DD': due before this day
+  receivedFrom?: Date;
+  receivedTo?: Date;
+  text?: string;
+}
+
+export interface Cursor {
+  dueOn: string | null;
+  id: string;
+}
+
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * One page of the queue, most urgent first (due date, then newest). Keyset pagination: the page
+ * after `cursor` is found through the index whatever its depth, never with OFFSET.
+ */
+export async function findQueuePage(db: Db, f: QueueFilters, cursor: Cursor | null) {
+  let q = db
+    .selectFrom('reports as r')
+    .leftJoin('staff_users as a', 'a.id', 'r.assignee_id')
+    .select([
+      'r.id', 'r.category', 'r.village', 'r.channel', 'r.status', 'r.priority', 'r.received_at', 'r.due_on',
+      'r.real_name', 'a.username as assignee',
+      sql<string>`left(r.description, 80)`.as('excerpt'),
+    ]);
+  // Merged duplicates are followed through the lead they were merged into: the queue counts a case once.
+  q = f.status ? q.where('r.status', '=', f.status) : q.where('r.status', '!=', 'merged');
+  if (f.category) q = q.where('r.category', '=', f.category);
+  if (f.village) q = q.where('r.village', '=', f.village);
+  if (f.channel) q = q.where('r.channel', '=', f.channel);
+  if (f.assignee === 'none') q = q.where('r.assignee_id', 'is', null);
+  else if (f.assignee) q = q.where('r.assignee_id', '=', f.assignee);
+  if (f.overdueBefore) q = q.where('r.due_on', '<', f.overdueBefore);
+  if (f.receivedFrom) q = q.where('r.received_at', '>=', f.receivedFrom);
+  if (f.receivedTo) q = q.where('r.received_at', '<', f.receivedTo);
+  if (f.text) {
+    // Plain substring match: works for Chinese, which has no spaces between words.
+    const p = likePattern(f.text);
+    q = q.where((eb) => eb.or([eb('r.description', 'ilike', p), eb('r.subject', 'ilike', p)]));
+  }
+  if (cursor) {
+    const { dueOn, id } = cursor;
+    q = q.where((eb) =>
+      dueOn === null
+        ? eb.and([eb('r.due_on', 'is', null), eb('r.id', '<', id)])
+        : eb.or([
+            eb('r.due_on', '>', dueOn),
+            eb.and([eb('r.due_on', '=', dueOn), eb('r.id', '<', id)]),
+            eb('r.due_on', 'is', null),
+          ]),
+    );
+  }
+  const rows = await q
+    .orderBy(sql`r.due_on asc nulls last`)
+    .orderBy('r.id', 'desc')
+    .limit(PAGE_SIZE + 1)
+    .execute();
+  const last = rows.length > PAGE_SIZE ? rows[PAGE_SIZE - 1]! : null;
+  return { rows: rows.slice(0, PAGE_SIZE), next: last ? { dueOn: last.due_on, id: last.id } : null };
+}
+
+export async function countByStatus(db: Db): Promise<Record<string, number>> {
+  const rows = await db.selectFrom('reports').select(['status', (eb) => eb.fn.countAll<string>().as('n')]).groupBy('status').execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+export function findLead(db: Db, id: string) {
+  return db
+    .selectFrom('reports as r')
+    .leftJoin('staff_users as a', 'a.id', 'r.assignee_id')
+    .leftJoin('staff_users as c', 'c.id', 'r.recorded_by')
+    .selectAll('r')
+    .select(['a.username as assignee', 'c.username as recorder'])
+    .where('r.id', '=', id)
+    .executeTakeFirst();
+}
+
+export function findTimeline(db: Db, id: string) {
+  return db
+    .selectFrom('report_events as e')
+    .leftJoin('staff_users as s', 's.id', 'e.actor_id')
+    .select(['e.id', 'e.at', 'e.kind', 'e.from_status', 'e.to_status', 'e.body', 'e.detail', 's.username as actor'])
+    .where('e.report_id', '=', id)
+    .orderBy('e.at')
+    .orderBy('e.id')
+    .execute();
+}
+
+export function findPublicUpdates(db: Db, id: string) {
+  return db.selectFrom('report_updates').select(['body', 'created_at']).where('report_id', '=', id).orderBy('created_at').execute();
+}
+
+export function listAssignable(db: Db) {
+  return db
+    .selectFrom('staff_users')
+    .select(['id', 'username'])
+    .where('role', 'in', ['investigator', 'admin'])
+    .where('disabled', '=', false)
+    .orderBy('username')
+    .execute();
+}
+
+/** Applies a change only if nobody changed the lead since `version` was read; false if stale. */
+export async function updateLeadIfCurrent(
+  trx: Transaction<Database>,
+  id: string,
+  version: number,
+  changes: Partial<{
+    status: ReportStatus;
+    status_changed_at: Date;
+    outcome: 'substantiated' | 'partly' | 'unsubstantiated' | null;
+    closing_note: string | null;
+    due_on: string | null;
+    assignee_id: string | null;
+    priority: number;
+  }>,
+): Promise<boolean> {
+  const r = await trx
+    .updateTable('reports')
+    .set((eb) => ({ ...changes, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  return r.numUpdatedRows === 1n;
+}
+
+export async function insertEvent(
+  trx: Transaction<Database> | Db,
+  e: { reportId: string; actorId: string | null; kind: EventKind; from?: ReportStatus; to?: ReportStatus; body?: string | null; detail?: object },
+) {
+  await trx
+    .insertInto('report_events')
+    .values({
+      report_id: e.reportId,
+      actor_id: e.actorId,
+      kind: e.kind,
+      from_status: e.from ?? null,
+      to_status: e.to ?? null,
+      body: e.body ?? null,
+      detail: JSON.stringify(e.detail ?? {}),
+    })
+    .execute();
+}
+
+export async function insertPublicUpdate(trx: Transaction<Database>, reportId: string, body: string) {
+  await trx.insertInto('report_updates').values({ report_id: reportId, body }).execute();
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { CATEGORIES, text } from '../reports/schema.js';
+import { OUTCOMES } from './workflow.js';
+
+export const STATUSES = ['received', 'verifying', 'investigating', 'concluded', 'not_accepted', 'transferred', 'merged'] as const;
+export const CHANNELS = ['web', 'hotline', 'reception', 'visit', 'phone_followup', 'letter', 'audit', 'inspection', 'self_check'] as const;
+export const STAFF_CHANNELS = CHANNELS.filter((c) => c !== 'web');
+
+const blank = (v: unknown) => (v === '' || v === undefined ? undefined : v);
+const optionalOf = <T extends z.ZodType>(s: T) => z.preprocess(blank, s.optional());
+const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+/** The queue's filters, from the query string. Anything malformed is ignored rather than refused. */
+export const queueQuerySchema = z.object({
+  status: optionalOf(z.enum(STATUSES)).catch(undefined),
+  category: optionalOf(z.enum(CATEGORIES)).catch(undefined),
+  village: optionalOf(z.string().max(40)).catch(undefined),
+  channel: optionalOf(z.enum(CHANNELS)).catch(undefined),
+  assignee: optionalOf(z.string().regex(/^(\d{1,18}|none|me)$/)).catch(undefined),
+  overdue: optionalOf(z.literal('1')).catch(undefined),
+  from: optionalOf(isoDay).catch(undefined),
+  to: optionalOf(isoDay).catch(undefined),
+  q: optionalOf(z.string().trim().max(100)).catch(undefined),
+  after: optionalOf(z.string().regex(/^(\d{4}-\d{2}-\d{2}|-)~\d{1,18}$/)).catch(undefined),
+});
+
+export const statusChangeSchema = z.object({
+  version: z.coerce.number().int().min(1),
+  to: z.enum(STATUSES, { error: 'errors.workflow.illegal' }),
+  outcome: optionalOf(z.enum(OUTCOMES, { error: 'errors.workflow.outcomeRequired' })),
+  reason: optionalOf(text({ max: 500 })),
+  transferredTo: optionalOf(text({ max: 200 })),
+  publicUpdate: optionalOf(text({ max: 2000 })),
+  note: optionalOf(text({ max: 5000 })),
+});
+
+export const assignSchema = z.object({
+  version: z.coerce.number().int().min(1),
+  assignee: z.string().regex(/^(\d{1,18}|none)$/),
+});
+
+export const prioritySchema = z.object({
+  version: z.coerce.number().int().min(1),
+  priority: z.coerce.number().int().min(1).max(3),
+});
+
+export const noteSchema = z.object({ note: text({ min: 1, max: 5000 }) });
+
+export const leadIdSchema = z.object({ id: z.string().regex(/^\d{1,18}$/) });

@@ -1,0 +1,137 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { recordAudit } from '../../audit.js';
+import { HttpError } from '../../errors.js';
+import { chinaDate } from '../../leads/calendar.js';
+import {
+  countByStatus,
+  findLead,
+  findPublicUpdates,
+  findQueuePage,
+  findTimeline,
+  listAssignable,
+  type QueueFilters,
+} from '../../leads/repository.js';
+import { assignSchema, leadIdSchema, noteSchema, prioritySchema, queueQuerySchema, statusChangeSchema, STATUSES } from '../../leads/schema.js';
+import { addNote, assignLead, changeStatus, setPriority } from '../../leads/service.js';
+import { OUTCOMES, TRANSITIONS } from '../../leads/workflow.js';
+import { fieldErrors, type FieldError } from '../../validation.js';
+import type { StaffContext } from './index.js';
+
+const readers = { roles: ['admin', 'investigator', 'viewer'] as const };
+const handlers = { roles: ['admin', 'investigator'] as const };
+const COUNTS_TTL_MS = 10_000;
+
+export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext) {
+  // Counting every lead costs a scan; the counts above the queue may be a few seconds old.
+  let counts: { at: number; value: Promise<Record<string, number>> } | null = null;
+  const statusCounts = () => {
+    if (!counts || Date.now() - counts.at > COUNTS_TTL_MS) counts = { at: Date.now(), value: countByStatus(ctx.db) };
+    return counts.value.catch((err) => {
+      counts = null;
+      throw err;
+    });
+  };
+
+  app.get('/leads', { config: readers }, async (request, reply) => {
+    const q = queueQuerySchema.parse(request.query);
+    const today = chinaDate(new Date());
+    const filters: QueueFilters = {
+      status: q.status,
+      category: q.category,
+      village: q.village,
+      channel: q.channel,
+      assignee: q.assignee === 'me' ? request.staff!.userId : q.assignee,
+      overdueBefore: q.overdue ? today : undefined,
+      receivedFrom: q.from ? new Date(`${q.from}T00:00:00+08:00`) : undefined,
+      receivedTo: q.to ? new Date(Date.parse(`${q.to}T00:00:00+08:00`) + 86_400_000) : undefined,
+      text: q.q,
+    };
+    const cursor = q.after ? { dueOn: q.after.split('~')[0] === '-' ? null : q.after.split('~')[0]!, id: q.after.split('~')[1]! } : null;
+    const [page, byStatus, assignable] = await Promise.all([findQueuePage(ctx.db, filters, cursor), statusCounts(), listAssignable(ctx.db)]);
+    const query = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== 'after' && v !== undefined) as [string, string][]);
+    if (page.next) query.set('after', `${page.next.dueOn ?? '-'}~${page.next.id}`);
+    return reply.page('staff/leads', {
+      title: request.t('staff.leads.title'),
+      staff: request.staff,
+      filters: q,
+      rows: page.rows.map((r) => ({ ...r, overdue: r.due_on !== null && r.due_on < today })),
+      nextHref: page.next ? `/staff/leads?${query}` : null,
+      counts: STATUSES.map((s) => ({ status: s, n: byStatus[s] ?? 0, active: q.status === s })),
+      statuses: STATUSES,
+      assignable: assignable.map((a) => ({ ...a, selected: q.assignee === a.id })),
+    });
+  });
+
+  async function renderLead(request: FastifyRequest, reply: FastifyReply, id: string, errors: FieldError[] = [], values = {}) {
+    const lead = await findLead(ctx.db, id);
+    if (!lead) throw new HttpError(404);
+    const [timeline, updates, assignable] = await Promise.all([findTimeline(ctx.db, id), findPublicUpdates(ctx.db, id), listAssignable(ctx.db)]);
+    const canHandle = request.staff!.role === 'admin' || request.staff!.role === 'investigator';
+    return reply.page('staff/lead', {
+      title: request.t('staff.lead.title', { id }),
+      staff: request.staff,
+      lead: { ...lead, overdue: lead.due_on !== null && lead.due_on < chinaDate(new Date()) },
+      timeline,
+      updates,
+      canHandle,
+      next: TRANSITIONS[lead.status],
+      outcomes: OUTCOMES,
+      assignable: assignable.map((a) => ({ ...a, selected: a.id === lead.assignee_id })),
+      priorities: [1, 2, 3].map((p) => ({ value: p, selected: p === lead.priority })),
+      errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
+      errorList: errors,
+      values,
+    });
+  }
+
+  app.get('/leads/:id', { config: readers }, async (request, reply) => {
+    const { id } = parseId(request.params);
+    const html = await renderLead(request, reply, id);
+    // Every opening of a lead is on the record.
+    await recordAudit(ctx.db, { actorId: request.staff!.userId, action: 'lead.view', reportId: id });
+    return html;
+  });
+
+  function conflict(): never {
+    throw new HttpError(409);
+  }
+
+  app.post('/leads/:id/status', { config: handlers }, async (request, reply) => {
+    const { id } = parseId(request.params);
+    const body = request.body as Record<string, unknown>;
+    const parsed = statusChangeSchema.safeParse(body);
+    if (!parsed.success) return renderLead(request, reply.code(400), id, fieldErrors(parsed.error, request.t), body);
+    const { version, ...input } = parsed.data;
+    const result = await changeStatus(ctx.db, ctx.rules, request.staff!.userId, id, version, input);
+    if (!result.ok && result.stale) conflict();
+    if (!result.ok) {
+      const error = { field: result.problem.field, code: result.problem.key.slice(7), message: request.t(result.problem.key) };
+      return renderLead(request, reply.code(result.problem.field === 'to' ? 409 : 400), id, [error], body);
+    }
+    return reply.redirect(`/staff/leads/${id}`, 303);
+  });
+
+  const simple = <S extends z.ZodType>(path: string, schema: S, apply: (actor: string, id: string, data: z.output<S>) => Promise<boolean | void>) =>
+    app.post(`/leads/:id/${path}`, { config: handlers }, async (request, reply) => {
+      const { id } = parseId(request.params);
+      const parsed = schema.safeParse(request.body);
+      if (!parsed.success) return renderLead(request, reply.code(400), id, fieldErrors(parsed.error, request.t), request.body as object);
+      if ((await apply(request.staff!.userId, id, parsed.data)) === false) conflict();
+      return reply.redirect(`/staff/leads/${id}`, 303);
+    });
+
+  simple('assign', assignSchema, async (actor, id, d) => {
+    const assignee = d.assignee === 'none' ? null : d.assignee;
+    if (assignee && !(await listAssignable(ctx.db)).some((a) => a.id === assignee)) throw new HttpError(400);
+    return assignLead(ctx.db, actor, id, d.version, assignee);
+  });
+  simple('priority', prioritySchema, (actor, id, d) => setPriority(ctx.db, actor, id, d.version, d.priority));
+  simple('note', noteSchema, (actor, id, d) => addNote(ctx.db, actor, id, d.note));
+}
+
+function parseId(params: unknown) {
+  const parsed = leadIdSchema.safeParse(params);
+  if (!parsed.success) throw new HttpError(404);
+  return parsed.data;
+}
