@@ -11,7 +11,7 @@ declare module 'fastify' {
     limits: {
       /** Report submissions, form and API together. */
       submit: Check;
-      /** Status lookups, form and API together. */
+      /** Status lookups, form and API together; refused while the address is blocked for failures. */
       lookup: Check;
       /** Counts a lookup of a code that does not exist; throws once there were too many. */
       failedLookup: Check;
@@ -38,10 +38,26 @@ export default fp(
         if (!r.isAllowed && r.isExceeded) throw new TooManyRequestsError(Math.ceil(r.ttlInSeconds));
       };
     };
+    // An address that used up its failed lookups is refused every lookup until the window ends,
+    // so a guesser gains nothing by guessing on: a right code would not be answered either.
+    const blockedUntil = new Map<string, number>();
+    const lookupLimit = check(opts.limits.lookupsPer15Min, HOUR / 4);
+    const failedLimit = app.createRateLimit({ max: opts.limits.failedLookupsPerHour, timeWindow: HOUR });
     app.decorate('limits', {
       submit: check(opts.limits.submissionsPerHour, HOUR),
-      lookup: check(opts.limits.lookupsPer15Min, HOUR / 4),
-      failedLookup: check(opts.limits.failedLookupsPerHour, HOUR),
+      lookup: async (request) => {
+        const until = blockedUntil.get(request.ip);
+        if (until !== undefined && until > Date.now()) throw new TooManyRequestsError(Math.ceil((until - Date.now()) / 1000));
+        if (until !== undefined) blockedUntil.delete(request.ip);
+        await lookupLimit(request);
+      },
+      failedLookup: async (request) => {
+        const r = await failedLimit(request);
+        if (r.isAllowed || !r.isExceeded) return;
+        if (blockedUntil.size > 100_000) for (const [k, v] of blockedUntil) if (v <= Date.now()) blockedUntil.delete(k);
+        blockedUntil.set(request.ip, Date.now() + r.ttlInSeconds * 1000);
+        throw new TooManyRequestsError(Math.ceil(r.ttlInSeconds));
+      },
       login: check(opts.limits.loginsPer15Min, HOUR / 4),
       notFound: check(120, 60_000),
     });

@@ -1,0 +1,194 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql, type Insertable, type Selectable } from 'kysely';
+import t from 'tap';
+import { migrate, MIGRATIONS_DIR } from '../../src/db/migrate.js';
+import type { Database } from '../../src/db/schema.js';
+import { publicTables, testDatabase } from '../helpers.js';
+
+// The hand-written Database interface (src/db/schema.ts) against what the migrations create.
+// EXPECTED mirrors the interface, and the compiler holds it to it: a table or column added to or
+// removed from the interface, or a changed TypeScript type, nullability or insert-optionality,
+// fails `tsc` until EXPECTED is updated; the test then holds EXPECTED to information_schema.
+
+/** The PostgreSQL types a column read as V may have. */
+type PgType<V> = V extends Buffer
+  ? 'bytea'
+  : V extends boolean
+    ? 'boolean'
+    : V extends number
+      ? 'integer' | 'smallint'
+      : V extends Date
+        ? 'timestamp with time zone' | 'date'
+        : V extends string
+          ? 'text' | 'bigint' | 'numeric' | 'date'
+          : V extends Record<string, unknown>
+            ? 'jsonb'
+            : never;
+
+type ColumnOf<T, C extends keyof T> = {
+  type: PgType<NonNullable<Selectable<T>[C & keyof Selectable<T>]>>;
+  nullable: null extends Selectable<T>[C & keyof Selectable<T>] ? true : false;
+  /** For NOT NULL columns: optional on insert exactly when the database has a default. */
+  defaulted: null extends Selectable<T>[C & keyof Selectable<T>]
+    ? null
+    : {} extends Pick<Insertable<T>, C & keyof Insertable<T>>
+      ? true
+      : false;
+};
+type Expected = { [T in keyof Database]: { [C in keyof Database[T]]-?: ColumnOf<Database[T], C> } };
+
+const col = <Ty extends string, N extends boolean, D extends boolean | null>(type: Ty, nullable: N, defaulted: D) => ({ type, nullable, defaulted });
+const TS = 'timestamp with time zone' as const;
+
+const EXPECTED: Expected = {
+  reports: {
+    id: col('bigint', false, true),
+    code_hash: col('bytea', false, false),
+    channel: col('text', false, true),
+    category: col('text', false, false),
+    typical_form: col('text', true, null),
+    village: col('text', true, null),
+    subject: col('text', true, null),
+    description: col('text', false, false),
+    period_month: col('date', true, null),
+    amount_yuan: col('numeric', true, null),
+    real_name: col('boolean', false, true),
+    identity_sealed: col('bytea', true, null),
+    status: col('text', false, true),
+    submitted_at: col(TS, false, true),
+    status_changed_at: col(TS, false, true),
+    received_at: col(TS, false, true),
+    recorded_by: col('bigint', true, null),
+    assignee_id: col('bigint', true, null),
+    priority: col('smallint', false, true),
+    outcome: col('text', true, null),
+    closing_note: col('text', true, null),
+    due_on: col('date', true, null),
+    version: col('integer', false, true),
+  },
+  report_events: {
+    id: col('bigint', false, true),
+    report_id: col('bigint', false, false),
+    at: col(TS, false, true),
+    actor_id: col('bigint', true, null),
+    kind: col('text', false, false),
+    from_status: col('text', true, null),
+    to_status: col('text', true, null),
+    body: col('text', true, null),
+    detail: col('jsonb', false, true),
+  },
+  report_updates: {
+    id: col('bigint', false, true),
+    report_id: col('bigint', false, false),
+    body: col('text', false, false),
+    created_at: col(TS, false, true),
+  },
+  submission_receipts: {
+    token_hash: col('bytea', false, false),
+    input_hash: col('bytea', false, false),
+    report_id: col('bigint', false, false),
+    sealed_code: col('bytea', false, false),
+    created_at: col(TS, false, true),
+  },
+  staff_users: {
+    id: col('bigint', false, true),
+    username: col('text', false, false),
+    role: col('text', false, false),
+    email: col('text', true, null),
+    password_hash: col('text', false, false),
+    disabled: col('boolean', false, true),
+    failed_logins: col('integer', false, true),
+    locked_until: col(TS, true, null),
+    created_at: col(TS, false, true),
+    updated_at: col(TS, false, true),
+  },
+  staff_sessions: {
+    id_hash: col('bytea', false, false),
+    user_id: col('bigint', false, false),
+    csrf_token: col('text', false, false),
+    created_at: col(TS, false, true),
+    last_seen_at: col(TS, false, true),
+  },
+  audit_log: {
+    id: col('bigint', false, true),
+    at: col(TS, false, true),
+    actor_id: col('bigint', true, null),
+    actor_name: col('text', true, null),
+    action: col('text', false, false),
+    report_id: col('bigint', true, null),
+    target_user_id: col('bigint', true, null),
+    detail: col('jsonb', false, true),
+  },
+};
+
+interface DbColumn {
+  table_name: string;
+  column_name: string;
+  data_type: string;
+  is_nullable: 'YES' | 'NO';
+  column_default: string | null;
+  is_identity: 'YES' | 'NO';
+}
+
+const migrationFiles = () => readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+
+t.test('every table and column of the interface exists with a compatible type, and nothing more', async (t) => {
+  const database = await testDatabase(t);
+  const { rows } = await sql<DbColumn>`
+    SELECT table_name, column_name, data_type, is_nullable, column_default, is_identity
+    FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`.execute(database.db);
+
+  const tables = Object.keys(EXPECTED).sort();
+  t.same(await publicTables(database.db), [...tables, 'schema_migrations'].sort(), 'the same tables (plus the migrations record)');
+  for (const table of tables) {
+    const expected = EXPECTED[table as keyof Database] as Record<string, { type: string; nullable: boolean; defaulted: boolean | null }>;
+    const actual = rows.filter((r) => r.table_name === table);
+    t.same(actual.map((r) => r.column_name).sort(), Object.keys(expected).sort(), `${table}: the same columns`);
+    for (const c of actual) {
+      const want = expected[c.column_name];
+      if (!want) continue;
+      const name = `${table}.${c.column_name}`;
+      t.equal(c.data_type, want.type, `${name}: ${want.type}`);
+      t.equal(c.is_nullable === 'YES', want.nullable, `${name}: ${want.nullable ? 'nullable' : 'NOT NULL'}`);
+      if (want.defaulted !== null) {
+        const hasDefault = c.column_default !== null || c.is_identity === 'YES';
+        t.equal(hasDefault, want.defaulted, `${name}: ${want.defaulted ? 'has a default' : 'must be given on insert'}`);
+      }
+    }
+  }
+  t.notOk(rows.some((r) => /(^|_)(ip|addr|address|agent|user_agent|remote|forwarded)(_|$)/.test(r.column_name)), 'no column for a client address or user agent');
+});
+
+t.test('migrations are recorded once and applying them again changes nothing', async (t) => {
+  const database = await testDatabase(t);
+  // Start from an empty schema so that the whole history is applied here.
+  await sql`DROP SCHEMA public CASCADE`.execute(database.db);
+  await sql`CREATE SCHEMA public`.execute(database.db);
+  t.same(await migrate(database.pool), migrationFiles(), 'a fresh database gets every migration, in order');
+  const recorded = await sql<{ name: string; applied_at: Date }>`SELECT name, applied_at FROM schema_migrations ORDER BY name`.execute(database.db);
+  t.same(recorded.rows.map((r) => r.name), migrationFiles(), 'each is recorded in schema_migrations');
+  t.ok(recorded.rows.every((r) => r.applied_at instanceof Date), 'with the time it was applied');
+
+  const columnsBefore = await sql`SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`.execute(database.db);
+  t.same(await migrate(database.pool), [], 'a second run applies nothing');
+  t.same(await migrate(database.pool), [], 'nor a third');
+  const columnsAfter = await sql`SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`.execute(database.db);
+  t.same(columnsAfter.rows, columnsBefore.rows, 'the schema is unchanged');
+  const again = await sql<{ n: string }>`SELECT count(*) AS n FROM schema_migrations`.execute(database.db);
+  t.equal(Number(again.rows[0]!.n), migrationFiles().length, 'and nothing is recorded twice');
+});
+
+t.test('a failing migration leaves the schema as it was', async (t) => {
+  const database = await testDatabase(t);
+  const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
+  for (const f of migrationFiles()) writeFileSync(join(dir, f), '-- already applied\n');
+  writeFileSync(join(dir, '900_good.sql'), 'CREATE TABLE scratch_good (id int);');
+  writeFileSync(join(dir, '901_bad.sql'), 'CREATE TABLE scratch_bad (id int); SELECT no_such_function();');
+  const before = await publicTables(database.db);
+  await t.rejects(migrate(database.pool, dir), /no_such_function/);
+  t.same(await publicTables(database.db), before, 'neither the good nor the bad migration left a table');
+  const recorded = await sql<{ name: string }>`SELECT name FROM schema_migrations`.execute(database.db);
+  t.notOk(recorded.rows.some((r) => r.name.startsWith('90')), 'and neither is recorded');
+});
