@@ -11,11 +11,11 @@ import type { DatabaseHandle } from './db/connect.js';
 import type { Database } from './db/schema.js';
 import type { WorkCalendar } from './leads/calendar.js';
 import { dueOnFor } from './leads/deadlines.js';
-import errors from './plugins/errors.js';
+import errors, { sendError } from './plugins/errors.js';
 import i18n from './plugins/i18n.js';
 import jobs from './plugins/jobs.js';
 import limits from './plugins/limits.js';
-import security from './plugins/security.js';
+import security, { BASELINE_HEADERS } from './plugins/security.js';
 import views from './plugins/views.js';
 import { makeReportInputSchema, type ReportInputSchema } from './reports/schema.js';
 import { reportKeys, type ReportKeys } from './reports/service.js';
@@ -65,6 +65,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     bodyLimit: BODY_LIMIT,
     // A hop count is valid at run time (proxy-addr) though Fastify's types omit it.
     trustProxy: config.trustProxy as boolean | string | string[],
+    // A malformed URL never reaches the hooks: answer it with the same error page (and headers).
+    frameworkErrors: (_error, request, reply) => {
+      reply.headers(BASELINE_HEADERS);
+      void sendError(request, reply, 400);
+    },
     logger: {
       level: config.logLevel,
       // Reporters' anonymity: request logs carry the method, the path and the status only —

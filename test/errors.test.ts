@@ -167,3 +167,15 @@ t.test('a 500 is logged as an error; 4xx and 503 are not', async (t) => {
   t.same(outage.filter((l) => l.level >= 50), [], 'an outage is not a bug');
   t.ok(outage.some((l) => l.level === 40 && l.msg === 'database unavailable'), 'but it is logged as a warning');
 });
+
+t.test('a malformed URL gets a 400 with the hotline, in the user\'s language, with security headers', async (t) => {
+  const { app } = await testApp(t);
+  const zh = await app.inject('/%E0%A4%A');
+  t.equal(zh.statusCode, 400);
+  t.match(zh.body, '023-6716 6106');
+  t.match(zh.body, '提交的内容无法处理');
+  t.match(zh.headers['content-security-policy'], "default-src 'none'");
+  t.equal(zh.headers['x-content-type-options'], 'nosniff');
+  const en = await app.inject({ url: '/%E0%A4%A', headers: { 'accept-language': 'en' } });
+  t.match(en.body, 'could not be processed');
+});

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isDatabaseUnavailable } from '../db/connect.js';
+import { pickLocale } from '../i18n/index.js';
 import { TooManyRequestsError } from '../errors.js';
 
 // Statuses with a page of their own (catalog errors.page.<status>); any other falls back to 400/500.
@@ -21,8 +22,8 @@ export async function sendError(request: FastifyRequest, reply: FastifyReply, st
   reply.code(status);
   if (retryAfter) reply.header('retry-after', String(retryAfter));
   if (status === 503) reply.header('retry-after', '30');
-  // Errors raised before the i18n hook ran (a malformed URL) still get a page, in Chinese.
-  const t = request.t ?? request.server.translators['zh-CN'];
+  // Errors raised before the i18n hook ran (a malformed URL) still answer in the user's language.
+  const t = request.t ?? request.server.translators[pickLocale(undefined, undefined, request.headers['accept-language'])];
   const hotline = request.server.campaign.hotlines[0]!.number;
   if (isApi(request) || typeof reply.page !== 'function') {
     return reply.type('application/json; charset=utf-8').send({

@@ -1,6 +1,28 @@
 import helmet from '@fastify/helmet';
 import fp from 'fastify-plugin';
 
+const CSP_DIRECTIVES = {
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  manifestSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+};
+
+/** The essentials, for the rare response produced before any hook runs (a malformed URL). */
+export const BASELINE_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
 /**
  * Security headers on every response. Everything the pages use is served by this app, so the CSP
  * allows only 'self' and no inline script or style at all.
@@ -10,19 +32,7 @@ export default fp(
     await app.register(helmet, {
       contentSecurityPolicy: {
         useDefaults: false,
-        directives: {
-          defaultSrc: ["'none'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'"],
-          fontSrc: ["'self'"],
-          connectSrc: ["'self'"],
-          manifestSrc: ["'self'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-          ...(opts.secure ? { upgradeInsecureRequests: [] } : {}),
-        },
+        directives: { ...CSP_DIRECTIVES, ...(opts.secure ? { upgradeInsecureRequests: [] } : {}) },
       },
       referrerPolicy: { policy: 'no-referrer' },
       frameguard: { action: 'deny' },
