@@ -29,3 +29,19 @@ export function formString(value: unknown): string {
   const v = Array.isArray(value) ? value[0] : value;
   return typeof v === 'string' ? v : '';
 }
+
+/**
+ * An urlencoded body decoded the way browsers decode forms (WHATWG): invalid UTF-8 such as %FF
+ * becomes U+FFFD, which cleanText reports, where the default parser would pass "%FF" on as text.
+ * A repeated field becomes an array (formString reads its first value).
+ */
+export function parseFormBody(body: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(body)) {
+    const prev = out[key];
+    if (prev === undefined) out[key] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[key] = [prev, value];
+  }
+  return out;
+}
