@@ -1,8 +1,9 @@
 // Input hygiene shared by every form and API field.
 
 // Invisible characters that can hide or reorder text in a staff member's view: C0/C1 controls
-// (except tab and newline), zero-width characters, and bidirectional overrides/isolates.
-const INVISIBLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+// (except tab and newline), zero-width spaces, and bidirectional marks, overrides and isolates.
+// The zero-width (non-)joiners stay: emoji such as 👨‍👩‍👧 are built with them.
+const INVISIBLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 
 export interface CleanText {
   text: string;
@@ -28,7 +29,11 @@ export function digitsOnly(input: string): string {
   return toHalfWidth(input).replace(/[\s\-‐‑‒–—―_.·・()（）]/g, '');
 }
 
-/** Counts user-perceived characters the way a person would (a Chinese character or emoji is one). */
+const graphemes = new Intl.Segmenter('zh', { granularity: 'grapheme' });
+
+/** Counts characters the way a person would: a Chinese character, or any emoji, is one. */
 export function charLength(text: string): number {
-  return [...text].length;
+  let n = 0;
+  for (const _ of graphemes.segment(text)) n++;
+  return n;
 }

@@ -134,3 +134,9 @@ t.test('parseFormBody decodes forms as browsers do: bad UTF-8 becomes U+FFFD', a
   t.equal(Object.getPrototypeOf(body), null, 'no prototype to pollute');
   t.equal(body.__proto__, 'x');
 });
+
+t.test('emoji built with joiners are kept and count as one character each', async (t) => {
+  const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}';
+  t.same(cleanText(`${family}好`), { text: `${family}好`, stripped: false, undecodable: false });
+  t.equal(charLength(`${family}🏳️‍🌈汉`), 3);
+});
