@@ -10,11 +10,12 @@ import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import type { Database } from './db/schema.js';
 import type { WorkCalendar } from './leads/calendar.js';
-import { dueOnFor } from './leads/deadlines.js';
+import type { LeadRules } from './leads/deadlines.js';
 import errors, { sendError } from './plugins/errors.js';
 import i18n from './plugins/i18n.js';
 import jobs from './plugins/jobs.js';
 import limits from './plugins/limits.js';
+import mail from './plugins/mail.js';
 import security, { BASELINE_HEADERS } from './plugins/security.js';
 import views from './plugins/views.js';
 import { makeReportInputSchema, type ReportInputSchema } from './reports/schema.js';
@@ -25,6 +26,7 @@ import pageRoutes from './routes/public/pages.js';
 import reportRoutes from './routes/public/report.js';
 import statusRoutes from './routes/public/status.js';
 import staffRoutes, { type StaffContext } from './routes/staff/index.js';
+import { deriveKey } from './secret.js';
 import { parseFormBody } from './validation.js';
 
 declare module 'fastify' {
@@ -40,8 +42,7 @@ export interface PublicContext {
   reportSchema: ReportInputSchema;
   campaign: Campaign;
   publicUrl: string;
-  /** The deadline for deciding on a report received now. */
-  acceptDue: () => string;
+  rules: LeadRules;
 }
 
 export interface AppDeps {
@@ -94,19 +95,21 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(views, { campaign: deps.campaign });
   await app.register(errors);
   await app.register(jobs, { db: deps.database.db });
+  await app.register(mail, { db: deps.database.db, settings: config.mail, publicUrl: config.publicUrl, calendar: deps.calendar });
   await app.register(fastifyStatic, {
     root: fileURLToPath(new URL('../public/', import.meta.url)),
     prefix: '/static/',
     maxAge: '1d',
   });
 
+  const rules: LeadRules = { calendar: deps.calendar, deadlines: deps.campaign.deadlines, leadership: deps.campaign.leadership };
   const ctx: PublicContext = {
     db: deps.database.db,
     keys: reportKeys(config.appSecret),
     reportSchema: makeReportInputSchema(deps.campaign.villages.map((v) => v.id)),
     campaign: deps.campaign,
     publicUrl: config.publicUrl,
-    acceptDue: () => dueOnFor(deps.calendar, deps.campaign.deadlines, 'received', new Date())!,
+    rules,
   };
   await app.register(pageRoutes, ctx);
   await app.register(reportRoutes, ctx);
@@ -115,7 +118,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(healthRoutes, ctx);
   const staff: StaffContext = {
     db: deps.database.db,
-    rules: { calendar: deps.calendar, deadlines: deps.campaign.deadlines },
+    rules,
+    identityKey: ctx.keys.identity,
+    reportSchema: ctx.reportSchema,
+    reportKeys: ctx.keys,
+    campaign: deps.campaign,
+    totpKey: deriveKey(config.appSecret, 'totp-seal'),
     settings: config.staff,
     secureCookies: config.secureCookies,
   };

@@ -4,10 +4,19 @@ import type { Database } from './db/schema.js';
 // The audit log: who did what, when. The table refuses UPDATE, DELETE and TRUNCATE
 // (migrations/002_staff.sql). Details never hold a reporter's identity or a tracking code.
 
+// A new action goes into this union and into AUDIT_ACTION_SET below (tsc insists): the audit
+// browser's filter lists them from there.
 export type AuditAction =
   | 'login.success'
+  | 'login.password'
   | 'login.failure'
   | 'logout'
+  | 'totp.start'
+  | 'totp.enable'
+  | 'totp.enable.failure'
+  | 'totp.reset'
+  | 'settings.mfa'
+  | 'audit.view'
   | 'user.create'
   | 'user.disable'
   | 'user.enable'
@@ -18,7 +27,44 @@ export type AuditAction =
   | 'lead.status'
   | 'lead.assign'
   | 'lead.priority'
-  | 'lead.note';
+  | 'lead.note'
+  | 'lead.merge'
+  | 'lead.feedback'
+  | 'identity.verify'
+  | 'identity.reveal'
+  | 'identity.reveal.denied';
+
+// Every action once; a Record so that an action missing here fails the type check.
+const AUDIT_ACTION_SET: Record<AuditAction, true> = {
+  'login.success': true,
+  'login.password': true,
+  'login.failure': true,
+  logout: true,
+  'totp.start': true,
+  'totp.enable': true,
+  'totp.enable.failure': true,
+  'totp.reset': true,
+  'settings.mfa': true,
+  'audit.view': true,
+  'user.create': true,
+  'user.disable': true,
+  'user.enable': true,
+  'user.unlock': true,
+  'user.password': true,
+  'lead.view': true,
+  'lead.intake': true,
+  'lead.status': true,
+  'lead.assign': true,
+  'lead.priority': true,
+  'lead.note': true,
+  'lead.merge': true,
+  'lead.feedback': true,
+  'identity.verify': true,
+  'identity.reveal': true,
+  'identity.reveal.denied': true,
+};
+
+export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];
 
 export interface AuditEntry {
   actorId: string | null;

@@ -31,7 +31,13 @@ export const campaignSchema = z.object({
   deadlines: z.object({
     acceptWorkingDays: z.number().int().min(1).max(90),
     concludeCalendarDays: z.number().int().min(1).max(365).default(90),
+    /** A lead naming the town's own leadership goes to the next level up within this. */
+    transferWorkingDays: z.number().int().min(1).max(30).default(5),
+    /** A verified real-name reporter is told the outcome within this after conclusion. */
+    feedbackWorkingDays: z.number().int().min(1).max(90).default(15),
   }),
+  // The town's own leadership: a lead naming one of them cannot be handled by the town itself.
+  leadership: z.array(z.object({ name: z.string().min(2).max(20), role: localizedSchema })).default([]),
 });
 
 export type Campaign = z.infer<typeof campaignSchema>;

@@ -30,6 +30,12 @@ const envSchema = z.object({
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(72).default(12),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+  // Mail: without SMTP_URL notices are written to the log (recipient and subject only).
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be smtp://[user:pass@]host[:port] or smtps://…' }).optional(),
+  MAIL_FROM: z.string().regex(/^[^\r\n<>]*<?[^\s@<>]+@[^\s@<>]+>?$/, 'must be an address, e.g. "线索 <noreply@example.org>"').optional(),
+  MAIL_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(50),
+  MAIL_DIGEST_HOUR: z.coerce.number().int().min(0).max(23).default(8),
 });
 
 /** The names of every environment variable the server reads (the compose file test checks against it). */
@@ -52,6 +58,16 @@ export interface StaffSettings {
   lockMs: number;
 }
 
+export interface MailSettings {
+  /** Null: dev mode, notices go to the log instead of an SMTP server. */
+  smtpUrl: string | null;
+  from: string | null;
+  pollMs: number;
+  maxAttempts: number;
+  /** The hour (0–23, Asia/Shanghai) after which each working day's digest is sent. */
+  digestHour: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -67,6 +83,7 @@ export interface Config {
   calendarFile: string;
   rateLimits: RateLimits;
   staff: StaffSettings;
+  mail: MailSettings;
 }
 
 export class ConfigError extends Error {}
@@ -92,6 +109,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(
       'Invalid environment variable APP_SECRET: required when DATABASE_URL is set (without it no tracking code can be verified)',
     );
+  }
+  if (e.SMTP_URL && !e.MAIL_FROM) {
+    throw new ConfigError('Invalid environment variable MAIL_FROM: required when SMTP_URL is set');
   }
   return {
     port: e.PORT,
@@ -119,6 +139,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sessionAbsoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
       maxFailures: e.LOGIN_MAX_FAILURES,
       lockMs: e.LOGIN_LOCK_MINUTES * 60_000,
+    },
+    mail: {
+      smtpUrl: e.SMTP_URL ?? null,
+      from: e.MAIL_FROM ?? null,
+      pollMs: e.MAIL_POLL_SECONDS * 1000,
+      maxAttempts: e.MAIL_MAX_ATTEMPTS,
+      digestHour: e.MAIL_DIGEST_HOUR,
     },
   };
 }

@@ -92,7 +92,12 @@ t.test('PostgreSQL through a proxy: cut, 503 and nothing written; restored, the 
   t.equal((await app.inject(submitApi)).statusCode, 201, 'the API works again');
   const found = await app.inject({ method: 'POST', url: '/status', headers: FORM, payload: formBody({ code }) });
   t.equal(found.statusCode, 200, 'the new code finds its report');
-  t.same(await rowCounts(direct.db), { ...before, reports: 3, submission_receipts: before.submission_receipts! + 1 });
+  t.same(await rowCounts(direct.db), {
+    ...before,
+    reports: 3,
+    submission_receipts: before.submission_receipts! + 1,
+    mail_outbox: before.mail_outbox! + 2, // each report's new-lead notice
+  });
 });
 
 t.test('a database handle closed under a running app: 503 page, never a receipt', { timeout: 60_000 }, async (t) => {

@@ -5,14 +5,15 @@ import { connectDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import { findStaffByUsername, listStaff } from '../staff/repository.js';
 import { createStaff, newStaffSchema, setDisabled, setPassword, StaffError, unlockStaff, usernameSchema } from '../staff/service.js';
+import { resetTotp } from '../staff/two-factor.js';
 
 // npm run staff -- add <username> --role <admin|investigator|clerk|viewer> [--email ADDR]
-//                  disable|enable|unlock|reset-password <username>
+//                  disable|enable|unlock|reset-password|reset-2fa <username>
 //                  list
 // Passwords are read from standard input (first line), or prompted for on a terminal.
 
 const USAGE = `usage: npm run staff -- add <username> --role <admin|investigator|clerk|viewer> [--email ADDR]
-       npm run staff -- disable|enable|unlock|reset-password <username>
+       npm run staff -- disable|enable|unlock|reset-password|reset-2fa <username>
        npm run staff -- list`;
 
 const MESSAGES: Record<string, string> = {
@@ -76,13 +77,17 @@ async function main() {
       console.log(`Created ${input.data.username} (${input.data.role}).`);
       return;
     }
-    if (!['disable', 'enable', 'unlock', 'reset-password'].includes(command)) throw new Error(USAGE);
+    if (!['disable', 'enable', 'unlock', 'reset-password', 'reset-2fa'].includes(command)) throw new Error(USAGE);
     const name = usernameSchema.safeParse(rawName);
     const user = name.success ? await findStaffByUsername(db, name.data) : undefined;
     if (!user) throw new Error(`no staff account named ${rawName}`);
     if (command === 'disable' || command === 'enable') {
       await setDisabled(db, user.id, command === 'disable', null);
       console.log(`${user.username} ${command}d${command === 'disable' ? '; their sessions have ended' : ''}.`);
+    } else if (command === 'reset-2fa') {
+      // The way back in when the last admin has lost their phone.
+      await resetTotp(db, user.id, null);
+      console.log(`Two-factor login of ${user.username} reset; their sessions have ended.`);
     } else if (command === 'unlock') {
       await unlockStaff(db, user.id, null);
       console.log(`${user.username} unlocked.`);

@@ -39,6 +39,12 @@ export interface ReportsTable {
   closing_note: string | null;
   due_on: string | null; // 'YYYY-MM-DD', a date in China
   version: Generated<number>;
+  merged_into_id: string | null;
+  identity_verified_at: Date | null;
+  identity_verified_how: 'phone' | 'in_person' | null;
+  feedback_given_at: Date | null;
+  upward: Generated<boolean>;
+  clearing_note: string | null;
 }
 
 export interface ReportUpdatesTable {
@@ -77,6 +83,26 @@ export interface StaffSessionsTable {
   csrf_token: string;
   created_at: Timestamp;
   last_seen_at: Timestamp;
+  /** Password accepted, TOTP code not yet: reaches the code form and logout only. */
+  mfa_pending: Generated<boolean>;
+}
+
+export interface StaffTotpTable {
+  user_id: string;
+  /** The base32 secret, sealed with AES-256-GCM (src/seal.ts) under the 'totp-seal' key. */
+  secret_sealed: Buffer;
+  enabled: Generated<boolean>;
+  /** The time step of the last accepted code (bigint, read as a string). */
+  last_step: string | null;
+  created_at: Timestamp;
+  enabled_at: Date | null;
+}
+
+export interface SecuritySettingsTable {
+  id: Generated<boolean>;
+  mfa_required: Generated<boolean>;
+  updated_at: Timestamp;
+  updated_by: string | null;
 }
 
 export interface AuditLogTable {
@@ -90,7 +116,7 @@ export interface AuditLogTable {
   detail: ColumnType<Record<string, unknown>, string | undefined, never>;
 }
 
-export type EventKind = 'status' | 'note' | 'assign' | 'priority' | 'intake';
+export type EventKind = 'status' | 'note' | 'assign' | 'priority' | 'intake' | 'merge' | 'verify' | 'feedback';
 
 export interface ReportEventsTable {
   id: Generated<string>;
@@ -104,6 +130,24 @@ export interface ReportEventsTable {
   detail: ColumnType<Record<string, unknown>, string | undefined, never>;
 }
 
+export type MailKind = 'new_lead' | 'follow_up' | 'digest';
+
+/** Counts only: never anything from a report (migrations/005_mail_outbox.sql). */
+export type MailPayload = { count?: number; overdue?: number; dueSoon?: number };
+
+export interface MailOutboxTable {
+  id: Generated<string>;
+  kind: MailKind;
+  recipient_id: string | null;
+  payload: ColumnType<MailPayload, string | undefined, string>;
+  dedup_key: string | null;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  sent_at: Date | null;
+  last_error: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   reports: ReportsTable;
   report_updates: ReportUpdatesTable;
@@ -111,7 +155,10 @@ export interface Database {
   submission_receipts: SubmissionReceiptsTable;
   staff_users: StaffUsersTable;
   staff_sessions: StaffSessionsTable;
+  staff_totp: StaffTotpTable;
+  security_settings: SecuritySettingsTable;
   audit_log: AuditLogTable;
+  mail_outbox: MailOutboxTable;
 }
 
 export type ReportRow = Selectable<ReportsTable>;

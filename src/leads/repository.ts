@@ -1,5 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Category, Database, EventKind, ReportStatus } from '../db/schema.js';
+import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
+import type { Category, Database, EventKind, ReportsTable, ReportStatus } from '../db/schema.js';
 
 type Db = Kysely<Database>;
 
@@ -119,15 +119,7 @@ export async function updateLeadIfCurrent(
   trx: Transaction<Database>,
   id: string,
   version: number,
-  changes: Partial<{
-    status: ReportStatus;
-    status_changed_at: Date;
-    outcome: 'substantiated' | 'partly' | 'unsubstantiated' | null;
-    closing_note: string | null;
-    due_on: string | null;
-    assignee_id: string | null;
-    priority: number;
-  }>,
+  changes: Omit<Updateable<ReportsTable>, 'id' | 'version' | 'code_hash'>,
 ): Promise<boolean> {
   const r = await trx
     .updateTable('reports')
@@ -158,4 +150,43 @@ export async function insertEvent(
 
 export async function insertPublicUpdate(trx: Transaction<Database>, reportId: string, body: string) {
   await trx.insertInto('report_updates').values({ report_id: reportId, body }).execute();
+}
+
+/** After an upward transfer only a tombstone stays: no report text, no identity, no notes. */
+export async function scrubToTombstone(trx: Transaction<Database>, id: string) {
+  await trx
+    .updateTable('reports')
+    .set({ description: '', subject: null, typical_form: null, amount_yuan: null, real_name: false, identity_sealed: null, clearing_note: null })
+    .where('id', '=', id)
+    .execute();
+  await trx.updateTable('report_events').set({ body: null }).where('report_id', '=', id).execute();
+}
+
+/** Leads that may concern the same matter: same village and category, or the same person named. */
+export function findRelated(db: Db, lead: { id: string; village: string | null; category: Category; subject: string | null }) {
+  return db
+    .selectFrom('reports')
+    .select(['id', 'status', 'category', 'village', 'received_at', sql<string>`left(description, 60)`.as('excerpt')])
+    .where('id', '!=', lead.id)
+    .where('status', '!=', 'merged')
+    .where((eb) => {
+      const same = [];
+      if (lead.village) same.push(eb.and([eb('village', '=', lead.village), eb('category', '=', lead.category)]));
+      if (lead.subject) same.push(eb(eb.fn('lower', ['subject']), '=', lead.subject.toLowerCase()));
+      return same.length ? eb.or(same) : eb.lit(false);
+    })
+    .orderBy('received_at', 'desc')
+    .limit(10)
+    .execute();
+}
+
+/** The leads a clerk recorded, newest first, with their status only. */
+export function listRecordedBy(db: Db, userId: string) {
+  return db
+    .selectFrom('reports')
+    .select(['id', 'channel', 'status', 'received_at'])
+    .where('recorded_by', '=', userId)
+    .orderBy('id', 'desc')
+    .limit(100)
+    .execute();
 }

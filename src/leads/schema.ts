@@ -32,6 +32,7 @@ export const statusChangeSchema = z.object({
   transferredTo: optionalOf(text({ max: 200 })),
   publicUpdate: optionalOf(text({ max: 2000 })),
   note: optionalOf(text({ max: 5000 })),
+  clearing: optionalOf(text({ max: 2000 })),
 });
 
 export const assignSchema = z.object({
@@ -47,3 +48,26 @@ export const prioritySchema = z.object({
 export const noteSchema = z.object({ note: text({ min: 1, max: 5000 }) });
 
 export const leadIdSchema = z.object({ id: z.string().regex(/^\d{1,18}$/) });
+
+export const verifySchema = z.object({
+  version: z.coerce.number().int().min(1),
+  how: z.enum(['phone', 'in_person'], { error: 'errors.identity.how' }),
+});
+
+export const versionSchema = z.object({ version: z.coerce.number().int().min(1) });
+
+export const mergeSchema = z.object({
+  version: z.coerce.number().int().min(1),
+  into: z.string().trim().regex(/^\d{1,18}$/, 'errors.merge.target'),
+});
+
+export const revealSchema = z.object({ reason: text({ min: 4, max: 500 }) });
+
+/** What a clerk adds to a report taken by phone, at a reception day, from a letter… */
+export const intakeSchema = z.object({
+  channel: z.enum(STAFF_CHANNELS as [string, ...string[]], { error: 'errors.intake.channel' }),
+  receivedOn: z
+    .string({ error: 'errors.intake.receivedOn' })
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'errors.intake.receivedOn')
+    .refine((d) => d >= '2017-01-01' && d <= new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date()), 'errors.intake.receivedOn'),
+});

@@ -1,18 +1,13 @@
 import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit.js';
-import type { Campaign } from '../campaign.js';
 import type { Database } from '../db/schema.js';
-import type { WorkCalendar } from './calendar.js';
-import { dueOnFor } from './deadlines.js';
-import { findLead, insertEvent, insertPublicUpdate, updateLeadIfCurrent } from './repository.js';
+import { dueOnFor, type LeadRules } from './deadlines.js';
+import { findLead, insertEvent, insertPublicUpdate, scrubToTombstone, updateLeadIfCurrent } from './repository.js';
 import { transitionProblem, type TransitionInput, type TransitionProblem } from './workflow.js';
 
 type Db = Kysely<Database>;
 
-export interface LeadRules {
-  calendar: WorkCalendar;
-  deadlines: Campaign['deadlines'];
-}
+export type { LeadRules };
 
 export type ChangeResult = { ok: true } | { ok: false; stale: true } | { ok: false; stale: false; problem: TransitionProblem };
 
@@ -29,7 +24,7 @@ export async function changeStatus(
   actorId: string,
   leadId: string,
   version: number,
-  input: TransitionInput & { note?: string },
+  input: TransitionInput & { note?: string; clearing?: string },
 ): Promise<ChangeResult> {
   return db.transaction().execute(async (trx) => {
     const lead = await findLead(trx, leadId);
@@ -38,13 +33,18 @@ export async function changeStatus(
     if (problem) return { ok: false, stale: false, problem };
     const now = new Date();
     // The conclusion deadline starts at acceptance and does not move when the investigation starts.
-    const dueOn = input.to === 'investigating' ? lead.due_on : dueOnFor(rules.calendar, rules.deadlines, input.to, now);
+    const dueOn =
+      input.to === 'investigating'
+        ? lead.due_on
+        : dueOnFor(rules, input.to, now, { upward: lead.upward, verifiedRealName: lead.identity_verified_at !== null });
     const changed = await updateLeadIfCurrent(trx, leadId, version, {
       status: input.to,
       status_changed_at: now,
       due_on: dueOn,
       outcome: input.to === 'concluded' ? input.outcome! : null,
       closing_note: input.reason ?? input.transferredTo ?? null,
+      // Clearing a person's name (澄清正名) is recorded only with an unsubstantiated conclusion.
+      clearing_note: input.to === 'concluded' && input.outcome === 'unsubstantiated' ? (input.clearing ?? null) : null,
     });
     if (!changed) return STALE;
     await insertEvent(trx, {
@@ -57,6 +57,7 @@ export async function changeStatus(
       detail: { outcome: input.outcome, reason: input.reason, transferredTo: input.transferredTo },
     });
     if (input.publicUpdate) await insertPublicUpdate(trx, leadId, input.publicUpdate);
+    if (input.to === 'transferred' && lead.upward) await scrubToTombstone(trx, leadId);
     await recordAudit(trx, { actorId, action: 'lead.status', reportId: leadId, detail: { from: lead.status, to: input.to } });
     return { ok: true };
   });
@@ -84,5 +85,54 @@ export async function addNote(db: Db, actorId: string, leadId: string, body: str
   await db.transaction().execute(async (trx) => {
     await insertEvent(trx, { reportId: leadId, actorId, kind: 'note', body });
     await recordAudit(trx, { actorId, action: 'lead.note', reportId: leadId });
+  });
+}
+
+/** Staff confirmed a real-name reporter by phone or in person: from now on the feedback clock applies. */
+export async function verifyIdentity(db: Db, actorId: string, leadId: string, version: number, how: 'phone' | 'in_person') {
+  return db.transaction().execute(async (trx) => {
+    const lead = await findLead(trx, leadId);
+    if (!lead?.real_name || lead.identity_verified_at) return false;
+    if (!(await updateLeadIfCurrent(trx, leadId, version, { identity_verified_at: new Date(), identity_verified_how: how }))) return false;
+    await insertEvent(trx, { reportId: leadId, actorId, kind: 'verify', detail: { how } });
+    await recordAudit(trx, { actorId, action: 'identity.verify', reportId: leadId, detail: { how } });
+    return true;
+  });
+}
+
+/** The outcome was told to a verified real-name reporter: the feedback deadline is met. */
+export async function recordFeedback(db: Db, actorId: string, leadId: string, version: number) {
+  return db.transaction().execute(async (trx) => {
+    const lead = await findLead(trx, leadId);
+    if (lead?.status !== 'concluded' || lead.feedback_given_at) return false;
+    if (!(await updateLeadIfCurrent(trx, leadId, version, { feedback_given_at: new Date(), due_on: null }))) return false;
+    await insertEvent(trx, { reportId: leadId, actorId, kind: 'feedback' });
+    await recordAudit(trx, { actorId, action: 'lead.feedback', reportId: leadId });
+    return true;
+  });
+}
+
+export type MergeResult = 'ok' | 'stale' | 'invalidTarget';
+
+/**
+ * A duplicate (重复举报) is merged into the lead already being handled: it leaves the queue, and
+ * its reporter keeps following the case, by their own code, through the lead it joined.
+ */
+export async function mergeLead(db: Db, actorId: string, leadId: string, version: number, intoId: string): Promise<MergeResult> {
+  return db.transaction().execute(async (trx) => {
+    const [lead, target] = [await findLead(trx, leadId), await findLead(trx, intoId)];
+    if (!lead || lead.version !== version) return 'stale';
+    if (!target || target.id === lead.id || target.status === 'merged' || lead.status === 'merged') return 'invalidTarget';
+    const merged = await updateLeadIfCurrent(trx, leadId, version, {
+      status: 'merged',
+      status_changed_at: new Date(),
+      merged_into_id: intoId,
+      due_on: null,
+    });
+    if (!merged) return 'stale';
+    await insertEvent(trx, { reportId: leadId, actorId, kind: 'merge', from: lead.status, to: 'merged', detail: { into: intoId } });
+    await insertEvent(trx, { reportId: intoId, actorId, kind: 'merge', detail: { from: leadId } });
+    await recordAudit(trx, { actorId, action: 'lead.merge', reportId: leadId, detail: { into: intoId } });
+    return 'ok';
   });
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Database, NewReport, ReportStatus } from '../db/schema.js';
+import { NEW_LEAD_NOTICE } from '../mail/outbox.js';
 
 type Db = Kysely<Database>;
 
@@ -9,14 +10,24 @@ export interface InsertedReport {
   submittedAt: Date;
 }
 
+/**
+ * The report and its "new lead waiting" notice in one statement (a data-modifying CTE): the notice
+ * cannot be lost or sent for a report that was not stored.
+ */
 export async function insertReport(db: Db, row: NewReport): Promise<InsertedReport> {
-  const r = await db.insertInto('reports').values(row).returning(['id', 'submitted_at']).executeTakeFirstOrThrow();
+  const r = await db
+    .with('notice', (q) => q.insertInto('mail_outbox').values(NEW_LEAD_NOTICE))
+    .insertInto('reports')
+    .values(row)
+    .returning(['id', 'submitted_at'])
+    .executeTakeFirstOrThrow();
   return { id: r.id, submittedAt: r.submitted_at };
 }
 
 /**
- * The report and its receipt in one statement (a data-modifying CTE): atomic without an explicit
- * transaction, and one round trip. A concurrent duplicate token fails the whole statement.
+ * The report, its receipt and its new-lead notice in one statement (a data-modifying CTE): atomic
+ * without an explicit transaction, and one round trip. A concurrent duplicate token fails the
+ * whole statement.
  */
 export async function insertReportWithReceipt(
   db: Db,
@@ -24,6 +35,7 @@ export async function insertReportWithReceipt(
   receipt: { tokenHash: Buffer; inputHash: Buffer; sealedCode: Buffer },
 ): Promise<InsertedReport> {
   const r = await db
+    .with('notice', (q) => q.insertInto('mail_outbox').values(NEW_LEAD_NOTICE))
     .with('r', (q) => q.insertInto('reports').values(row).returning(['id', 'submitted_at']))
     .insertInto('submission_receipts')
     .columns(['token_hash', 'input_hash', 'sealed_code', 'report_id', 'created_at'])
@@ -47,7 +59,7 @@ export async function findReceipt(db: Db, tokenHash: Buffer) {
   return db
     .selectFrom('submission_receipts as s')
     .innerJoin('reports as r', 'r.id', 's.report_id')
-    .select(['s.input_hash', 's.sealed_code', 'r.submitted_at', 'r.status'])
+    .select(['s.report_id', 's.input_hash', 's.sealed_code', 'r.submitted_at', 'r.status'])
     .where('s.token_hash', '=', tokenHash)
     .executeTakeFirst();
 }
@@ -58,6 +70,8 @@ export async function deleteReceiptsBefore(db: Db, before: Date): Promise<number
 }
 
 export interface PublicStatusRow {
+  id: string;
+  merged_into_id: string | null;
   status: ReportStatus;
   submitted_at: Date;
   status_changed_at: Date;
@@ -65,10 +79,12 @@ export interface PublicStatusRow {
 }
 
 /** Everything the reporter may see, in one indexed query whether or not the code exists. */
-export async function findPublicStatus(db: Db, codeHash: Buffer): Promise<PublicStatusRow | undefined> {
+export async function findPublicStatus(db: Db, where: { codeHash: Buffer } | { id: string }): Promise<PublicStatusRow | undefined> {
   return db
     .selectFrom('reports as r')
     .select((eb) => [
+      'r.id',
+      'r.merged_into_id',
       'r.status',
       'r.submitted_at',
       'r.status_changed_at',
@@ -76,6 +92,6 @@ export async function findPublicStatus(db: Db, codeHash: Buffer): Promise<Public
         eb.selectFrom('report_updates as u').select(['u.body', 'u.created_at']).whereRef('u.report_id', '=', 'r.id').orderBy('u.created_at'),
       ).as('updates'),
     ])
-    .where('r.code_hash', '=', codeHash)
+    .where((eb) => ('id' in where ? eb('r.id', '=', where.id) : eb('r.code_hash', '=', where.codeHash)))
     .executeTakeFirst() as Promise<PublicStatusRow | undefined>;
 }

@@ -24,6 +24,7 @@ export function reportKeys(secret: string): ReportKeys {
 }
 
 export interface SubmitResult {
+  id: string;
   code: string;
   status: ReportStatus;
   submittedAt: Date;
@@ -38,6 +39,7 @@ function hmac(key: Buffer, ...parts: string[]): Buffer {
 /** How a report reached us, and its first deadline (computed by the caller from the calendar). */
 export interface Intake {
   dueOn: string;
+  upward?: boolean;
   token?: string;
   channel?: string;
   receivedAt?: Date;
@@ -48,6 +50,7 @@ function toRow(input: ReportInput, codeHash: Buffer, keys: ReportKeys, intake: I
   return {
     code_hash: codeHash,
     due_on: intake.dueOn,
+    upward: intake.upward ?? false,
     ...(intake.channel ? { channel: intake.channel } : {}),
     ...(intake.receivedAt ? { received_at: intake.receivedAt } : {}),
     recorded_by: intake.recordedBy ?? null,
@@ -87,7 +90,7 @@ export async function submitReport(
     try {
       if (!token) {
         const r = await insertReport(db, row);
-        return { code, status: 'received', submittedAt: r.submittedAt, replayed: false };
+        return { id: r.id, code, status: 'received', submittedAt: r.submittedAt, replayed: false };
       }
       const tokenHash = hmac(keys.token, 'token', token);
       const inputHash = hmac(keys.token, 'input', token, JSON.stringify(input));
@@ -96,6 +99,7 @@ export async function submitReport(
       const existing = await findReceipt(db, tokenHash);
       if (existing?.input_hash.equals(inputHash)) {
         return {
+          id: existing.report_id,
           code: unseal(receiptKey, existing.sealed_code),
           status: existing.status,
           submittedAt: existing.submitted_at,
@@ -105,7 +109,7 @@ export async function submitReport(
       // Same token, different content: the reporter went back and wrote another report.
       if (existing) return await submitReport(db, keys, input, { ...intake, token: undefined });
       const r = await insertReportWithReceipt(db, row, { tokenHash, inputHash, sealedCode: seal(receiptKey, code) });
-      return { code, status: 'received', submittedAt: r.submittedAt, replayed: false };
+      return { id: r.id, code, status: 'received', submittedAt: r.submittedAt, replayed: false };
     } catch (err) {
       // A concurrent repeat of the same submission won the race: loop to find its receipt.
       if (isUniqueViolation(err, 'submission_receipts_pkey')) continue;
@@ -122,6 +126,8 @@ export type StatusLookup =
   | { kind: 'notFound' }
   | {
       kind: 'found';
+      /** Merged into another lead: status and answers are that lead's (the reporter's own answers too). */
+      merged: boolean;
       status: ReportStatus;
       submittedAt: Date;
       statusChangedAt: Date;
@@ -131,13 +137,19 @@ export type StatusLookup =
 export async function lookupStatus(db: Kysely<Database>, keys: ReportKeys, input: string): Promise<StatusLookup> {
   const parsed = parseCode(input);
   if (!parsed.ok) return { kind: 'invalid', reason: parsed.reason };
-  const row = await findPublicStatus(db, hashCode(keys.code, parsed.code));
+  const row = await findPublicStatus(db, { codeHash: hashCode(keys.code, parsed.code) });
   if (!row) return { kind: 'notFound' };
+  // A duplicate's reporter follows the lead it was merged into, with their own code.
+  const target = row.merged_into_id ? await findPublicStatus(db, { id: row.merged_into_id }) : undefined;
+  const updates = [...row.updates, ...(target?.updates ?? [])]
+    .map((u) => ({ body: u.body, createdAt: new Date(u.created_at) }))
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   return {
     kind: 'found',
-    status: row.status,
+    merged: target !== undefined,
+    status: target?.status ?? row.status,
     submittedAt: row.submitted_at,
-    statusChangedAt: row.status_changed_at,
-    updates: row.updates.map((u) => ({ body: u.body, createdAt: new Date(u.created_at) })),
+    statusChangedAt: target?.status_changed_at ?? row.status_changed_at,
+    updates,
   };
 }

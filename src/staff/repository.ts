@@ -37,25 +37,32 @@ export async function updateStaff(
 
 /** Counts a failed login atomically and locks the account once it reaches maxFailures. */
 export async function countFailedLogin(db: Db, id: string, maxFailures: number, lockUntil: Date) {
-  await db
+  return db
     .updateTable('staff_users')
     .set((eb) => ({
       failed_logins: eb('failed_logins', '+', 1),
       locked_until: eb.case().when('failed_logins', '>=', maxFailures - 1).then(lockUntil).else(eb.ref('locked_until')).end(),
     }))
     .where('id', '=', id)
-    .execute();
+    .returning('locked_until')
+    .executeTakeFirst();
 }
 
-export async function insertSession(db: Db, s: { idHash: Buffer; userId: string; csrfToken: string }) {
-  await db.insertInto('staff_sessions').values({ id_hash: s.idHash, user_id: s.userId, csrf_token: s.csrfToken }).execute();
+export async function insertSession(db: Db, s: { idHash: Buffer; userId: string; csrfToken: string; mfaPending?: boolean }) {
+  await db
+    .insertInto('staff_sessions')
+    .values({ id_hash: s.idHash, user_id: s.userId, csrf_token: s.csrfToken, mfa_pending: s.mfaPending ?? false })
+    .execute();
 }
 
 export function findSession(db: Db, idHash: Buffer) {
   return db
     .selectFrom('staff_sessions as s')
     .innerJoin('staff_users as u', 'u.id', 's.user_id')
+    .leftJoin('staff_totp as t', 't.user_id', 's.user_id')
     .select(['s.id_hash', 's.csrf_token', 's.created_at', 's.last_seen_at', 'u.id as user_id', 'u.username', 'u.role', 'u.disabled'])
+    .select(['s.mfa_pending', 't.enabled as totp_enabled'])
+    .select((eb) => eb.selectFrom('security_settings').select('mfa_required').as('mfa_required'))
     .where('s.id_hash', '=', idHash)
     .executeTakeFirst();
 }

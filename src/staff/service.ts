@@ -16,6 +16,7 @@ import {
   touchSession,
   updateStaff,
 } from './repository.js';
+import { findTotp } from './totp-repository.js';
 
 type Db = Kysely<Database>;
 
@@ -81,13 +82,24 @@ export async function unlockStaff(db: Db, userId: string, actorId: string | null
   await recordAudit(db, { actorId, action: 'user.unlock', targetUserId: userId });
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
+export const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/** A password-only session waiting for its TOTP code lives this long at most. */
+export const MFA_PENDING_MS = 5 * 60_000;
+
+/** Opens a session under a fresh random id (no session fixation); the database keeps only its hash. */
+export async function openSession(db: Db, userId: string, mfaPending: boolean): Promise<string> {
+  const sessionId = randomBytes(32).toString('base64url');
+  await insertSession(db, { idHash: sha256(sessionId), userId, csrfToken: randomBytes(24).toString('base64url'), mfaPending });
+  return sessionId;
+}
 
 // Verifying against a fixed hash when the name is unknown keeps the response time the same, so
 // timing does not tell which usernames exist.
 let dummyHash: Promise<string> | undefined;
 
-export type LoginResult = { ok: true; sessionId: string; userId: string } | { ok: false };
+/** mfa: the session opened is pending until a TOTP code completes it (src/staff/two-factor.ts). */
+export type LoginResult = { ok: true; sessionId: string; userId: string; mfa: boolean } | { ok: false };
 
 export async function login(db: Db, settings: StaffSettings, username: string, password: string): Promise<LoginResult> {
   const name = username.trim().toLowerCase().slice(0, 40);
@@ -106,23 +118,30 @@ export async function login(db: Db, settings: StaffSettings, username: string, p
     await recordAudit(db, { actorId: user.id, action: 'login.failure', detail: { reason } });
     return { ok: false };
   }
+  const mfa = (await findTotp(db, user.id))?.enabled === true;
   await updateStaff(db, user.id, {
-    failed_logins: 0,
-    locked_until: null,
+    // With a second factor the failure count is cleared only once the code is right too: else
+    // each correct password would buy a fresh set of guesses at the code.
+    ...(mfa ? {} : { failed_logins: 0, locked_until: null }),
     ...(needsRehash(user.password_hash, settings.password) ? { password_hash: await hashPassword(password, settings.password) } : {}),
   });
-  // A fresh random id at every login (no session fixation); the database keeps only its hash.
-  const sessionId = randomBytes(32).toString('base64url');
-  await insertSession(db, { idHash: sha256(sessionId), userId: user.id, csrfToken: randomBytes(24).toString('base64url') });
-  await recordAudit(db, { actorId: user.id, action: 'login.success' });
-  return { ok: true, sessionId, userId: user.id };
+  const sessionId = await openSession(db, user.id, mfa);
+  await recordAudit(db, { actorId: user.id, action: mfa ? 'login.password' : 'login.success' });
+  return { ok: true, sessionId, userId: user.id, mfa };
 }
+
+/**
+ * full: signed in. mfa: password accepted, TOTP code awaited. enrol: signed in, but 2FA is
+ * mandatory and this user has not set it up yet, so only enrolment is open.
+ */
+export type SessionStage = 'full' | 'mfa' | 'enrol';
 
 export interface StaffSession {
   userId: string;
   username: string;
   role: StaffRole;
   csrfToken: string;
+  stage: SessionStage;
 }
 
 /** The live session for a cookie value, or null when unknown, expired, or its user is disabled. */
@@ -131,13 +150,20 @@ export async function loadSession(db: Db, settings: StaffSettings, sessionId: st
   const s = await findSession(db, idHash);
   if (!s) return null;
   const now = Date.now();
-  if (s.disabled || now - s.last_seen_at.getTime() > settings.sessionIdleMs || now - s.created_at.getTime() > settings.sessionAbsoluteMs) {
+  const age = now - s.created_at.getTime();
+  if (
+    s.disabled ||
+    now - s.last_seen_at.getTime() > settings.sessionIdleMs ||
+    age > settings.sessionAbsoluteMs ||
+    (s.mfa_pending && age > MFA_PENDING_MS)
+  ) {
     await deleteSession(db, idHash);
     return null;
   }
   // One write a minute at most keeps the idle clock right without a write per page view.
   if (now - s.last_seen_at.getTime() > 60_000) await touchSession(db, idHash);
-  return { userId: s.user_id, username: s.username, role: s.role, csrfToken: s.csrf_token };
+  const stage: SessionStage = s.mfa_pending ? 'mfa' : s.mfa_required && !s.totp_enabled ? 'enrol' : 'full';
+  return { userId: s.user_id, username: s.username, role: s.role, csrfToken: s.csrf_token, stage };
 }
 
 export async function logout(db: Db, sessionId: string, userId: string) {

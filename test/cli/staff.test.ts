@@ -45,6 +45,7 @@ t.test('npm run staff: add, list, disable, enable, reset-password', async (t) =>
   t.match((await run(['list'])).out, /zhang\.wei\tinvestigator\tdisabled\tzw@example\.org/);
   t.equal((await run(['enable', 'zhang.wei'])).code, 0);
   t.equal((await run(['reset-password', 'zhang.wei'], 'another sentence for it\n')).code, 0);
+  t.match((await run(['reset-2fa', 'zhang.wei'])).out, 'Two-factor login of zhang.wei reset');
   t.match((await run(['disable', 'nobody'])).err, 'no staff account named nobody');
   t.match((await run(['frobnicate', 'x'])).err, 'usage:');
 
@@ -53,6 +54,6 @@ t.test('npm run staff: add, list, disable, enable, reset-password', async (t) =>
   t.equal(user.disabled, false);
   t.ok(await verifyPassword(user.password_hash, 'another sentence for it'));
   const actions = (await database.db.selectFrom('audit_log').select('action').orderBy('id').execute()).map((r) => r.action);
-  t.same(actions, ['user.create', 'user.disable', 'user.enable', 'user.password']);
+  t.same(actions, ['user.create', 'user.disable', 'user.enable', 'user.password', 'totp.reset']);
   if (!serverUrl()) await database.close();
 });

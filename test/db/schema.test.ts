@@ -67,6 +67,12 @@ const EXPECTED: Expected = {
     closing_note: col('text', true, null),
     due_on: col('date', true, null),
     version: col('integer', false, true),
+    merged_into_id: col('bigint', true, null),
+    identity_verified_at: col(TS, true, null),
+    identity_verified_how: col('text', true, null),
+    feedback_given_at: col(TS, true, null),
+    upward: col('boolean', false, true),
+    clearing_note: col('text', true, null),
   },
   report_events: {
     id: col('bigint', false, true),
@@ -110,6 +116,21 @@ const EXPECTED: Expected = {
     csrf_token: col('text', false, false),
     created_at: col(TS, false, true),
     last_seen_at: col(TS, false, true),
+    mfa_pending: col('boolean', false, true),
+  },
+  staff_totp: {
+    user_id: col('bigint', false, false),
+    secret_sealed: col('bytea', false, false),
+    enabled: col('boolean', false, true),
+    last_step: col('bigint', true, null),
+    created_at: col(TS, false, true),
+    enabled_at: col(TS, true, null),
+  },
+  security_settings: {
+    id: col('boolean', false, true),
+    mfa_required: col('boolean', false, true),
+    updated_at: col(TS, false, true),
+    updated_by: col('bigint', true, null),
   },
   audit_log: {
     id: col('bigint', false, true),
@@ -120,6 +141,18 @@ const EXPECTED: Expected = {
     report_id: col('bigint', true, null),
     target_user_id: col('bigint', true, null),
     detail: col('jsonb', false, true),
+  },
+  mail_outbox: {
+    id: col('bigint', false, true),
+    kind: col('text', false, false),
+    recipient_id: col('bigint', true, null),
+    payload: col('jsonb', false, true),
+    dedup_key: col('text', true, null),
+    attempts: col('integer', false, true),
+    next_attempt_at: col(TS, true, null),
+    sent_at: col(TS, true, null),
+    last_error: col('text', true, null),
+    created_at: col(TS, false, true),
   },
 };
 

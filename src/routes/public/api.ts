@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { PublicContext } from '../../app.js';
 import { formatCode } from '../../codes.js';
 import { statusQuerySchema } from '../../reports/schema.js';
+import { firstStep } from '../../leads/deadlines.js';
 import { lookupStatus, submitReport } from '../../reports/service.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
 import { openApiDocument } from './openapi.js';
@@ -21,7 +22,7 @@ export default async function apiRoutes(app: FastifyInstance, ctx: PublicContext
     // An Idempotency-Key makes a retried request return the first report's code.
     const key = request.headers['idempotency-key'];
     const token = typeof key === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(key) ? key : undefined;
-    const result = await submitReport(ctx.db, ctx.keys, parsed.data, { token, dueOn: ctx.acceptDue() });
+    const result = await submitReport(ctx.db, ctx.keys, parsed.data, { token, ...firstStep(ctx.rules, parsed.data, new Date()) });
     return reply.code(result.replayed ? 200 : 201).send({
       code: formatCode(result.code),
       status: result.status,
@@ -48,6 +49,7 @@ export default async function apiRoutes(app: FastifyInstance, ctx: PublicContext
     return {
       status: result.status,
       statusLabel: request.t(`statuses.${result.status}.label`),
+      merged: result.merged,
       submittedAt: result.submittedAt.toISOString(),
       statusChangedAt: result.statusChangedAt.toISOString(),
       updates: result.updates.map((u) => ({ body: u.body, createdAt: u.createdAt.toISOString() })),

@@ -12,6 +12,7 @@ const receiptSchema = z.object({
 const statusSchema = z.object({
   status: z.enum(['received', 'verifying', 'investigating', 'concluded', 'not_accepted', 'transferred', 'merged']),
   statusLabel: z.string(),
+  merged: z.boolean().meta({ description: 'Merged into a lead already being handled: the status and answers are that lead’s' }),
   submittedAt: z.string(),
   statusChangedAt: z.string(),
   updates: z.array(z.object({ body: z.string(), createdAt: z.string() })),

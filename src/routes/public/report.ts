@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { PublicContext } from '../../app.js';
 import { formErrors, formToInput, identityConflict, readForm, reportFormView, type ReportFormValues } from '../../reports/form.js';
+import { firstStep } from '../../leads/deadlines.js';
 import { submitReport } from '../../reports/service.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
 
@@ -34,7 +35,7 @@ export default async function reportRoutes(app: FastifyInstance, ctx: PublicCont
       return renderForm(reply, values, errors);
     }
     const token = TOKEN.test(values.token) ? values.token : undefined;
-    const result = await submitReport(ctx.db, ctx.keys, parsed.data, { token, dueOn: ctx.acceptDue() });
+    const result = await submitReport(ctx.db, ctx.keys, parsed.data, { token, ...firstStep(ctx.rules, parsed.data, new Date()) });
     // The code is shown in this response only (never in a URL): switching language here would
     // lose it, so the page offers no switch.
     return reply.page('public/receipt', {

@@ -1,14 +1,22 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Campaign } from '../../campaign.js';
 import type { StaffSettings } from '../../config.js';
+import type { ReportInputSchema } from '../../reports/schema.js';
+import type { ReportKeys } from '../../reports/service.js';
 import type { Database, StaffRole } from '../../db/schema.js';
 import { HttpError } from '../../errors.js';
-import { loadSession, type StaffSession } from '../../staff/service.js';
+import { listRecordedBy } from '../../leads/repository.js';
+import { loadSession, type SessionStage, type StaffSession } from '../../staff/service.js';
 import { formString } from '../../validation.js';
 import type { LeadRules } from '../../leads/service.js';
+import intakeRoutes from './intake.js';
+import leadActionRoutes from './lead-actions.js';
+import auditRoutes from './audit.js';
 import leadRoutes from './leads.js';
 import loginRoutes from './login.js';
+import twoFactorRoutes from './two-factor.js';
 import userRoutes from './users.js';
 
 declare module 'fastify' {
@@ -17,6 +25,8 @@ declare module 'fastify' {
     public?: boolean;
     /** Roles allowed; a route without the list is open to every signed-in role. */
     roles?: readonly StaffRole[];
+    /** Session stages allowed (src/staff/service.ts SessionStage); without the list, 'full' only. */
+    stages?: readonly SessionStage[];
   }
   interface FastifyRequest {
     staff: StaffSession | null;
@@ -26,6 +36,14 @@ declare module 'fastify' {
 export interface StaffContext {
   db: Kysely<Database>;
   rules: LeadRules;
+  /** Opens a real-name reporter's sealed identity (the reveal action only). */
+  identityKey: Buffer;
+  /** For leads clerks record: the public form's schema, keys and campaign. */
+  reportSchema: ReportInputSchema;
+  reportKeys: ReportKeys;
+  campaign: Campaign;
+  /** Seals staff members' TOTP secrets. */
+  totpKey: Buffer;
   settings: StaffSettings;
   secureCookies: boolean;
 }
@@ -48,6 +66,9 @@ export function safeNext(value: unknown): string {
   return ok ? value : '/staff';
 }
 
+const FULL_ONLY: readonly SessionStage[] = ['full'];
+const STAGE_HOME: Record<SessionStage, string> = { full: '/staff', mfa: '/staff/login/code', enrol: '/staff/2fa' };
+
 function toLogin(request: FastifyRequest, reply: FastifyReply) {
   reply.clearCookie(SESSION_COOKIE, { path: '/staff' });
   const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
@@ -65,6 +86,12 @@ export default async function staffRoutes(app: FastifyInstance, ctx: StaffContex
     const session = sid ? await loadSession(ctx.db, ctx.settings, sid) : null;
     if (!session) return toLogin(request, reply);
     request.staff = session;
+    // A session waiting for its TOTP code reaches the code form and logout only; one that must
+    // first set up 2FA (mandatory, not enrolled) reaches enrolment and logout only. Checked before
+    // the role, so such a session learns nothing about any other route.
+    if (!(request.routeOptions.config.stages ?? FULL_ONLY).includes(session.stage)) {
+      return reply.redirect(STAGE_HOME[session.stage], 303);
+    }
     const roles = request.routeOptions.config.roles;
     if (roles && !roles.includes(session.role)) throw new HttpError(403);
   });
@@ -76,13 +103,22 @@ export default async function staffRoutes(app: FastifyInstance, ctx: StaffContex
   });
 
   await app.register(loginRoutes, ctx);
+  await app.register(twoFactorRoutes, ctx);
+  await app.register(auditRoutes, ctx);
   await app.register(userRoutes, ctx);
   await app.register(leadRoutes, ctx);
+  await app.register(leadActionRoutes, ctx);
+  await app.register(intakeRoutes, ctx);
 
   // Readers start at the queue; clerks and anyone else at their desk page.
   app.get('/', async (request, reply) =>
     request.staff!.role === 'clerk'
-      ? reply.page('staff/home', { title: request.t('staff.home.title'), staff: request.staff })
+      ? reply.page('staff/home', {
+          title: request.t('staff.home.title'),
+          staff: request.staff,
+          // A clerk sees the status of the leads they recorded, and nothing else.
+          recorded: await listRecordedBy(ctx.db, request.staff!.userId),
+        })
       : reply.redirect('/staff/leads', 303),
   );
 }

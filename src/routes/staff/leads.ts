@@ -1,22 +1,14 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { recordAudit } from '../../audit.js';
 import { HttpError } from '../../errors.js';
 import { chinaDate } from '../../leads/calendar.js';
-import {
-  countByStatus,
-  findLead,
-  findPublicUpdates,
-  findQueuePage,
-  findTimeline,
-  listAssignable,
-  type QueueFilters,
-} from '../../leads/repository.js';
+import { countByStatus, findQueuePage, listAssignable, type QueueFilters } from '../../leads/repository.js';
 import { assignSchema, leadIdSchema, noteSchema, prioritySchema, queueQuerySchema, statusChangeSchema, STATUSES } from '../../leads/schema.js';
 import { addNote, assignLead, changeStatus, setPriority } from '../../leads/service.js';
-import { OUTCOMES, TRANSITIONS } from '../../leads/workflow.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
+import { renderLead } from './lead-page.js';
 
 const readers = { roles: ['admin', 'investigator', 'viewer'] as const };
 const handlers = { roles: ['admin', 'investigator'] as const };
@@ -63,31 +55,9 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
     });
   });
 
-  async function renderLead(request: FastifyRequest, reply: FastifyReply, id: string, errors: FieldError[] = [], values = {}) {
-    const lead = await findLead(ctx.db, id);
-    if (!lead) throw new HttpError(404);
-    const [timeline, updates, assignable] = await Promise.all([findTimeline(ctx.db, id), findPublicUpdates(ctx.db, id), listAssignable(ctx.db)]);
-    const canHandle = request.staff!.role === 'admin' || request.staff!.role === 'investigator';
-    return reply.page('staff/lead', {
-      title: request.t('staff.lead.title', { id }),
-      staff: request.staff,
-      lead: { ...lead, overdue: lead.due_on !== null && lead.due_on < chinaDate(new Date()) },
-      timeline,
-      updates,
-      canHandle,
-      next: TRANSITIONS[lead.status],
-      outcomes: OUTCOMES,
-      assignable: assignable.map((a) => ({ ...a, selected: a.id === lead.assignee_id })),
-      priorities: [1, 2, 3].map((p) => ({ value: p, selected: p === lead.priority })),
-      errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
-      errorList: errors,
-      values,
-    });
-  }
-
   app.get('/leads/:id', { config: readers }, async (request, reply) => {
     const { id } = parseId(request.params);
-    const html = await renderLead(request, reply, id);
+    const html = await renderLead(ctx, request, reply, id);
     // Every opening of a lead is on the record.
     await recordAudit(ctx.db, { actorId: request.staff!.userId, action: 'lead.view', reportId: id });
     return html;
@@ -101,13 +71,13 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
     const { id } = parseId(request.params);
     const body = request.body as Record<string, unknown>;
     const parsed = statusChangeSchema.safeParse(body);
-    if (!parsed.success) return renderLead(request, reply.code(400), id, fieldErrors(parsed.error, request.t), body);
+    if (!parsed.success) return renderLead(ctx, request, reply.code(400), id, fieldErrors(parsed.error, request.t), body);
     const { version, ...input } = parsed.data;
     const result = await changeStatus(ctx.db, ctx.rules, request.staff!.userId, id, version, input);
     if (!result.ok && result.stale) conflict();
     if (!result.ok) {
       const error = { field: result.problem.field, code: result.problem.key.slice(7), message: request.t(result.problem.key) };
-      return renderLead(request, reply.code(result.problem.field === 'to' ? 409 : 400), id, [error], body);
+      return renderLead(ctx, request, reply.code(result.problem.field === 'to' ? 409 : 400), id, [error], body);
     }
     return reply.redirect(`/staff/leads/${id}`, 303);
   });
@@ -116,7 +86,7 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
     app.post(`/leads/:id/${path}`, { config: handlers }, async (request, reply) => {
       const { id } = parseId(request.params);
       const parsed = schema.safeParse(request.body);
-      if (!parsed.success) return renderLead(request, reply.code(400), id, fieldErrors(parsed.error, request.t), request.body as object);
+      if (!parsed.success) return renderLead(ctx, request, reply.code(400), id, fieldErrors(parsed.error, request.t), request.body as object);
       if ((await apply(request.staff!.userId, id, parsed.data)) === false) conflict();
       return reply.redirect(`/staff/leads/${id}`, 303);
     });
@@ -130,7 +100,7 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
   simple('note', noteSchema, (actor, id, d) => addNote(ctx.db, actor, id, d.note));
 }
 
-function parseId(params: unknown) {
+export function parseId(params: unknown) {
   const parsed = leadIdSchema.safeParse(params);
   if (!parsed.success) throw new HttpError(404);
   return parsed.data;

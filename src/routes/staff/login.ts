@@ -36,10 +36,11 @@ export default async function loginRoutes(app: FastifyInstance, ctx: StaffContex
     }
     reply.clearCookie(LOGIN_CSRF, { path: '/staff' });
     reply.setCookie(SESSION_COOKIE, result.sessionId, cookie);
-    return reply.redirect(next, 303);
+    // With TOTP enabled the session is pending: the code form comes next (src/routes/staff/two-factor.ts).
+    return reply.redirect(result.mfa ? `/staff/login/code?next=${encodeURIComponent(next)}` : next, 303);
   });
 
-  app.post('/logout', async (request, reply) => {
+  app.post('/logout', { config: { stages: ['full', 'mfa', 'enrol'] } }, async (request, reply) => {
     await logout(ctx.db, request.cookies[SESSION_COOKIE] ?? '', request.staff!.userId);
     reply.clearCookie(SESSION_COOKIE, { path: '/staff' });
     return reply.redirect('/staff/login', 303);

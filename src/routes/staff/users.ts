@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { HttpError } from '../../errors.js';
 import { findStaffById, listStaff } from '../../staff/repository.js';
 import { createStaff, newStaffSchema, ROLES, setDisabled, setPassword, StaffError, unlockStaff } from '../../staff/service.js';
+import { isMfaRequired, listTotpEnabled } from '../../staff/totp-repository.js';
 import { fieldErrors, formString, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
 
@@ -13,15 +14,18 @@ const admin = { roles: ['admin'] as const };
 export default async function userRoutes(app: FastifyInstance, ctx: StaffContext) {
   async function render(reply: FastifyReply, values: Record<string, string> = {}, errors: FieldError[] = [], notice?: string) {
     const t = reply.request.t;
-    const users = (await listStaff(ctx.db)).map((u) => ({
+    const [list, totpOn, mfaRequired] = await Promise.all([listStaff(ctx.db), listTotpEnabled(ctx.db), isMfaRequired(ctx.db)]);
+    const users = list.map((u) => ({
       ...u,
       self: u.id === reply.request.staff!.userId,
       locked: u.locked_until !== null && u.locked_until > new Date(),
+      totp: totpOn.has(u.id),
     }));
     return reply.page('staff/users', {
       title: t('staff.users.title'),
       staff: reply.request.staff,
       users,
+      mfaRequired,
       roles: ROLES.map((r) => ({ id: r, selected: values.role === r })),
       values,
       errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),

@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import { AUDIT_ACTIONS, recordAudit } from '../../audit.js';
+import { auditQuerySchema, findAuditPage, type AuditQuery } from '../../audit-query.js';
+import type { Locale } from '../../campaign.js';
+import type { Translate } from '../../i18n/index.js';
+import { fieldErrors } from '../../validation.js';
+import type { StaffContext } from './index.js';
+
+const admin = { roles: ['admin'] as const };
+
+const timeFormats: Record<Locale, Intl.DateTimeFormat> = {
+  'zh-CN': new Intl.DateTimeFormat('zh-CN', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'Asia/Shanghai' }),
+  en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'Asia/Shanghai' }),
+};
+
+/** The catalog's name for an action, or the action itself where the catalog has none yet. */
+function actionLabel(t: Translate, action: string): string {
+  const key = `staff.audit.actions.${action.replace(/\./g, '_')}`;
+  const label = t(key);
+  return label === key ? action : label;
+}
+
+const FILTERS = ['action', 'actor', 'lead', 'from', 'to'] as const;
+
+// The audit log browser, for admins only.
+export default async function auditRoutes(app: FastifyInstance, ctx: StaffContext) {
+  app.get('/audit', { config: admin }, async (request, reply) => {
+    const t = request.t;
+    const raw = request.query as Record<string, unknown>;
+    const parsed = auditQuerySchema.safeParse(raw);
+    const q: AuditQuery = parsed.success ? parsed.data : {};
+    const page = parsed.success ? await findAuditPage(ctx.db, q) : { rows: [], next: null };
+    const filters = Object.fromEntries(FILTERS.map((k) => [k, typeof raw[k] === 'string' ? raw[k] : '']));
+    const kept = new URLSearchParams(FILTERS.filter((k) => q[k] !== undefined).map((k) => [k, String(q[k])]));
+    if (page.next) kept.set('after', page.next);
+    const errors = parsed.success ? [] : fieldErrors(parsed.error, t);
+    const html = await reply.code(parsed.success ? 200 : 400).page('staff/audit', {
+      title: t('staff.audit.title'),
+      staff: request.staff,
+      filters,
+      actions: AUDIT_ACTIONS.map((a) => ({ id: a, label: actionLabel(t, a), selected: a === q.action })),
+      rows: page.rows.map((r) => ({
+        ...r,
+        atIso: r.at.toISOString(),
+        atText: timeFormats[request.locale].format(r.at),
+        label: actionLabel(t, r.action),
+        detail: Object.entries(r.detail ?? {}).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) })),
+      })),
+      nextHref: page.next ? `/staff/audit?${kept}` : null,
+      firstHref: q.after ? `/staff/audit?${new URLSearchParams([...kept].filter(([k]) => k !== 'after'))}` : null,
+      errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
+      errorList: errors,
+    });
+    // Looking through the log is itself on the record: who looked up whose activity, or what
+    // happened to which lead, is as much a matter for oversight as the acts it shows.
+    if (parsed.success) {
+      const detail = Object.fromEntries(FILTERS.filter((k) => q[k] !== undefined).map((k) => [k, q[k]]));
+      await recordAudit(ctx.db, { actorId: request.staff!.userId, action: 'audit.view', detail: q.after ? { ...detail, page: 'next' } : detail });
+    }
+    return html;
+  });
+}

@@ -1,0 +1,48 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from '../../errors.js';
+import { chinaDate } from '../../leads/calendar.js';
+import { findLead, findPublicUpdates, findRelated, findTimeline, listAssignable } from '../../leads/repository.js';
+import { OUTCOMES, TRANSITIONS } from '../../leads/workflow.js';
+import type { FieldError } from '../../validation.js';
+import type { StaffContext } from './index.js';
+
+/** The lead page: every field, the timeline, related leads, and the actions the viewer may take. */
+export async function renderLead(
+  ctx: StaffContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  id: string,
+  errors: FieldError[] = [],
+  values: object = {},
+  identity?: { name: string; phone: string },
+) {
+  const lead = await findLead(ctx.db, id);
+  if (!lead) throw new HttpError(404);
+  const [timeline, updates, assignable, related] = await Promise.all([
+    findTimeline(ctx.db, id),
+    findPublicUpdates(ctx.db, id),
+    listAssignable(ctx.db),
+    findRelated(ctx.db, lead),
+  ]);
+  const staff = request.staff!;
+  const canHandle = staff.role === 'admin' || staff.role === 'investigator';
+  return reply.page('staff/lead', {
+    title: request.t('staff.lead.title', { id }),
+    staff,
+    lead: { ...lead, overdue: lead.due_on !== null && lead.due_on < chinaDate(new Date()) },
+    timeline,
+    updates,
+    related,
+    canHandle,
+    // Only an admin or the assigned investigator may reveal a real-name reporter's identity.
+    canReveal: lead.real_name && (staff.role === 'admin' || (staff.role === 'investigator' && lead.assignee_id === staff.userId)),
+    identity,
+    next: TRANSITIONS[lead.status],
+    outcomes: OUTCOMES,
+    assignable: assignable.map((a) => ({ ...a, selected: a.id === lead.assignee_id })),
+    priorities: [1, 2, 3].map((p) => ({ value: p, selected: p === lead.priority })),
+    errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
+    errorList: errors,
+    values,
+  });
+}

@@ -1,0 +1,58 @@
+import t from 'tap';
+import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js';
+import { enqueueFollowUpNotice } from '../../src/mail/outbox.js';
+import { testApp, testDatabase, VALID_REPORT } from '../helpers.js';
+import { addMailStaff, countByRecipient, testSmtp } from '../mail-helpers.js';
+
+// Several app instances on one database drain the same outbox at the same time: every notice is
+// sent by exactly one of them. On PostgreSQL (TEST_DATABASE_URL) each instance has its own
+// connection pool, so the drains really overlap; on the embedded database they share its one
+// connection and interleave statement by statement.
+
+t.test('two instances draining at once send each notice exactly once', async (t) => {
+  // Each message takes a while to accept, so that both drains are busy at the same time.
+  const smtp = await testSmtp(t, { delayMs: 15 });
+  const database = await testDatabase(t);
+  let second: DatabaseHandle = database;
+  if (database.url) {
+    second = await connectDatabase({ kind: 'pg', url: database.url, poolSize: 5 });
+    t.teardown(() => second.close());
+  }
+  const env = { ...smtp.env, MAIL_POLL_SECONDS: '3600', RATE_LIMIT_SUBMISSIONS_PER_HOUR: '1000' };
+  const a = await testApp(t, { env, database });
+  const b = await testApp(t, { env, database: second });
+
+  const investigators = [];
+  for (let i = 0; i < 12; i++) investigators.push(await addMailStaff(database.db, `inv${i}`, 'investigator'));
+  await addMailStaff(database.db, 'admin1', 'admin');
+  const res = await a.app.inject({ method: 'POST', url: '/api/v1/reports', payload: VALID_REPORT });
+  t.equal(res.statusCode, 201);
+  // Follow-ups on leads assigned to each investigator: 3 each, 36 in all, plus 13 new-lead notices.
+  for (const [i, inv] of investigators.entries()) {
+    for (let k = 0; k < 3; k++) {
+      const r = await b.app.inject({ method: 'POST', url: '/api/v1/reports', payload: { ...VALID_REPORT, category: 'funds' } });
+      t.equal(r.statusCode, 201, `lead ${i}.${k}`);
+    }
+  }
+  // The new-lead notices of the first and the 36 other leads are expanded once (by either instance).
+  const leads = await database.db.selectFrom('reports').select('id').orderBy('id').offset(1).execute();
+  for (const [i, lead] of leads.entries()) {
+    await database.db.updateTable('reports').set({ assignee_id: investigators[i % 12]!.id }).where('id', '=', lead.id).execute();
+    await enqueueFollowUpNotice(database.db, lead.id);
+  }
+
+  const [ra, rb] = await Promise.all([a.app.mailer.drain(), b.app.mailer.drain()]);
+  t.equal(ra.failed + rb.failed + ra.gaveUp + rb.gaveUp, 0, 'no failures');
+  t.equal(ra.sent + rb.sent, 13 + 36, 'every notice sent, by one instance or the other');
+  if (database.url) t.ok(ra.sent > 0 && rb.sent > 0, `both instances took part (${ra.sent} + ${rb.sent})`);
+
+  const counts = countByRecipient(smtp.received);
+  t.equal(counts['admin1@xiansuo.test'], 1, 'the admin: one new-lead notice');
+  for (const inv of investigators) t.equal(counts[inv.email!], 1 + 3, `${inv.email}: one new-lead notice and three follow-ups, once each`);
+  t.equal(smtp.received.length, 49, 'nothing was sent twice');
+
+  const left = await database.db.selectFrom('mail_outbox').select('id').where('sent_at', 'is', null).execute();
+  t.same(left, [], 'every row is marked sent');
+  const again = await Promise.all([a.app.mailer.drain(new Date(Date.now() + 3_600_000)), b.app.mailer.drain(new Date(Date.now() + 3_600_000))]);
+  t.same(again.map((r) => r.sent), [0, 0], 'and later drains find nothing');
+});
