@@ -12,6 +12,7 @@ export interface QueueFilters {
   channel?: string;
   assignee?: string | 'none';
   overdueBefore?: string; // 'YYYY-MM-DD': due before this day
+  dueBy?: string; // 'YYYY-MM-DD': due on or before this day (overdue included)
   receivedFrom?: Date;
   receivedTo?: Date;
   text?: string;
@@ -45,6 +46,7 @@ export async function findQueuePage(db: Db, f: QueueFilters, cursor: Cursor | nu
   if (f.assignee === 'none') q = q.where('r.assignee_id', 'is', null);
   else if (f.assignee) q = q.where('r.assignee_id', '=', f.assignee);
   if (f.overdueBefore) q = q.where('r.due_on', '<', f.overdueBefore);
+  if (f.dueBy) q = q.where('r.due_on', '<=', f.dueBy);
   if (f.receivedFrom) q = q.where('r.received_at', '>=', f.receivedFrom);
   if (f.receivedTo) q = q.where('r.received_at', '<', f.receivedTo);
   if (f.text) {

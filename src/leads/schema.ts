@@ -18,6 +18,7 @@ export const queueQuerySchema = z.object({
   channel: optionalOf(z.enum(CHANNELS)).catch(undefined),
   assignee: optionalOf(z.string().regex(/^(\d{1,18}|none|me)$/)).catch(undefined),
   overdue: optionalOf(z.literal('1')).catch(undefined),
+  soon: optionalOf(z.literal('1')).catch(undefined),
   from: optionalOf(isoDay).catch(undefined),
   to: optionalOf(isoDay).catch(undefined),
   q: optionalOf(z.string().trim().max(100)).catch(undefined),

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { recordAudit } from '../../audit.js';
 import { HttpError } from '../../errors.js';
-import { chinaDate } from '../../leads/calendar.js';
+import { addWorkingDays, chinaDate } from '../../leads/calendar.js';
 import { countByStatus, findQueuePage, listAssignable, type QueueFilters } from '../../leads/repository.js';
 import { assignSchema, leadIdSchema, noteSchema, prioritySchema, queueQuerySchema, statusChangeSchema, STATUSES } from '../../leads/schema.js';
 import { addNote, assignLead, changeStatus, setPriority } from '../../leads/service.js';
@@ -13,6 +13,8 @@ import { renderLead } from './lead-page.js';
 const readers = { roles: ['admin', 'investigator', 'viewer'] as const };
 const handlers = { roles: ['admin', 'investigator'] as const };
 const COUNTS_TTL_MS = 10_000;
+/** "Due soon" in the queue and the digest: within this many working days. */
+export const DUE_SOON_WORKING_DAYS = 3;
 
 export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext) {
   // Counting every lead costs a scan; the counts above the queue may be a few seconds old.
@@ -35,6 +37,7 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
       channel: q.channel,
       assignee: q.assignee === 'me' ? request.staff!.userId : q.assignee,
       overdueBefore: q.overdue ? today : undefined,
+      dueBy: q.soon ? addWorkingDays(ctx.rules.calendar, today, DUE_SOON_WORKING_DAYS) : undefined,
       receivedFrom: q.from ? new Date(`${q.from}T00:00:00+08:00`) : undefined,
       receivedTo: q.to ? new Date(Date.parse(`${q.to}T00:00:00+08:00`) + 86_400_000) : undefined,
       text: q.q,
@@ -48,6 +51,7 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
       staff: request.staff,
       filters: q,
       rows: page.rows.map((r) => ({ ...r, overdue: r.due_on !== null && r.due_on < today })),
+      soonDays: DUE_SOON_WORKING_DAYS,
       nextHref: page.next ? `/staff/leads?${query}` : null,
       counts: STATUSES.map((s) => ({ status: s, n: byStatus[s] ?? 0, active: q.status === s })),
       statuses: STATUSES,

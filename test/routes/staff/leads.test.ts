@@ -44,6 +44,9 @@ t.test('web reports land in the queue with their acceptance deadline; filters na
   const overdue = await inv.get('/staff/leads?overdue=1');
   t.match(overdue.body, `/staff/leads/${b.id}"`);
   t.match(overdue.body, '已超期');
+  const soon = await inv.get('/staff/leads?soon=1');
+  t.match(soon.body, `/staff/leads/${b.id}"`, 'due soon includes overdue');
+  t.notMatch(soon.body, `/staff/leads/${a.id}"`, 'a lead due in 15 working days is not due soon');
 });
 
 t.test('keyset pagination walks every lead once, most urgent first', async (t) => {
