@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import type { Database } from './db/schema.js';
 import type { WorkCalendar } from './leads/calendar.js';
+import { CalendarStore } from './leads/calendar-store.js';
 import type { LeadRules } from './leads/deadlines.js';
 import errors, { sendError } from './plugins/errors.js';
 import i18n from './plugins/i18n.js';
@@ -94,7 +95,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(limits, { limits: config.rateLimits });
   await app.register(views, { campaign: deps.campaign });
   await app.register(errors);
-  await app.register(jobs, { db: deps.database.db });
+  const calendar = new CalendarStore(deps.database.db, deps.calendar);
+  await calendar.refresh();
+  await app.register(jobs, { db: deps.database.db, calendar });
   await app.register(mail, { db: deps.database.db, settings: config.mail, publicUrl: config.publicUrl, calendar: deps.calendar });
   await app.register(fastifyStatic, {
     root: fileURLToPath(new URL('../public/', import.meta.url)),
@@ -102,7 +105,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     maxAge: '1d',
   });
 
-  const rules: LeadRules = { calendar: deps.calendar, deadlines: deps.campaign.deadlines, leadership: deps.campaign.leadership };
+  const rules: LeadRules = {
+    // Always the calendar in force, including days admins entered since start-up.
+    get calendar() {
+      return calendar.current;
+    },
+    deadlines: deps.campaign.deadlines,
+    leadership: deps.campaign.leadership,
+  };
   const ctx: PublicContext = {
     db: deps.database.db,
     keys: reportKeys(config.appSecret),
@@ -124,6 +134,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     reportKeys: ctx.keys,
     campaign: deps.campaign,
     totpKey: deriveKey(config.appSecret, 'totp-seal'),
+    calendar,
     settings: config.staff,
     secureCookies: config.secureCookies,
   };

@@ -32,7 +32,9 @@ export type AuditAction =
   | 'lead.feedback'
   | 'identity.verify'
   | 'identity.reveal'
-  | 'identity.reveal.denied';
+  | 'identity.reveal.denied'
+  | 'calendar.set'
+  | 'calendar.remove';
 
 // Every action once; a Record so that an action missing here fails the type check.
 const AUDIT_ACTION_SET: Record<AuditAction, true> = {
@@ -62,6 +64,8 @@ const AUDIT_ACTION_SET: Record<AuditAction, true> = {
   'identity.verify': true,
   'identity.reveal': true,
   'identity.reveal.denied': true,
+  'calendar.set': true,
+  'calendar.remove': true,
 };
 
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];

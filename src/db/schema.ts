@@ -148,7 +148,16 @@ export interface MailOutboxTable {
   created_at: Timestamp;
 }
 
+export interface CalendarDaysTable {
+  day: string; // 'YYYY-MM-DD'
+  kind: 'holiday' | 'workday';
+  note: string | null;
+  updated_by: string | null;
+  updated_at: Timestamp;
+}
+
 export interface Database {
+  calendar_days: CalendarDaysTable;
   reports: ReportsTable;
   report_updates: ReportUpdatesTable;
   report_events: ReportEventsTable;

@@ -73,3 +73,24 @@ export function uncoveredYears(cal: WorkCalendar, from: string, to: string): num
   for (let y = Number(from.slice(0, 4)); y <= Number(to.slice(0, 4)); y++) if (!cal.years.has(y)) out.push(y);
   return out;
 }
+
+export interface CalendarOverride {
+  day: string;
+  kind: 'holiday' | 'workday';
+}
+
+/**
+ * The shipped calendar with the days an admin entered on top; a year with any entered day counts
+ * as covered (the admin entered its official list).
+ */
+export function withOverrides(base: WorkCalendar, overrides: readonly CalendarOverride[]): WorkCalendar {
+  const holidays = new Set(base.holidays);
+  const workdays = new Set(base.workdays);
+  const years = new Set(base.years);
+  for (const o of overrides) {
+    (o.kind === 'holiday' ? holidays : workdays).add(o.day);
+    (o.kind === 'holiday' ? workdays : holidays).delete(o.day);
+    years.add(Number(o.day.slice(0, 4)));
+  }
+  return { holidays, workdays, years };
+}

@@ -74,6 +74,13 @@ const EXPECTED: Expected = {
     upward: col('boolean', false, true),
     clearing_note: col('text', true, null),
   },
+  calendar_days: {
+    day: col('date', false, false),
+    kind: col('text', false, false),
+    note: col('text', true, null),
+    updated_by: col('bigint', true, null),
+    updated_at: col(TS, false, true),
+  },
   report_events: {
     id: col('bigint', false, true),
     report_id: col('bigint', false, false),

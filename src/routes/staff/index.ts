@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Campaign } from '../../campaign.js';
 import type { StaffSettings } from '../../config.js';
+import type { CalendarStore } from '../../leads/calendar-store.js';
 import type { ReportInputSchema } from '../../reports/schema.js';
 import type { ReportKeys } from '../../reports/service.js';
 import type { Database, StaffRole } from '../../db/schema.js';
@@ -11,6 +12,7 @@ import { listRecordedBy } from '../../leads/repository.js';
 import { loadSession, type SessionStage, type StaffSession } from '../../staff/service.js';
 import { formString } from '../../validation.js';
 import type { LeadRules } from '../../leads/service.js';
+import calendarRoutes from './calendar.js';
 import intakeRoutes from './intake.js';
 import leadActionRoutes from './lead-actions.js';
 import auditRoutes from './audit.js';
@@ -36,6 +38,8 @@ declare module 'fastify' {
 export interface StaffContext {
   db: Kysely<Database>;
   rules: LeadRules;
+  /** The working-day calendar in force, which admins extend. */
+  calendar: CalendarStore;
   /** Opens a real-name reporter's sealed identity (the reveal action only). */
   identityKey: Buffer;
   /** For leads clerks record: the public form's schema, keys and campaign. */
@@ -109,6 +113,7 @@ export default async function staffRoutes(app: FastifyInstance, ctx: StaffContex
   await app.register(leadRoutes, ctx);
   await app.register(leadActionRoutes, ctx);
   await app.register(intakeRoutes, ctx);
+  await app.register(calendarRoutes, ctx);
 
   // Readers start at the queue; clerks and anyone else at their desk page.
   app.get('/', async (request, reply) =>
