@@ -63,9 +63,12 @@ export async function enrolment(db: Db, key: Buffer, user: { id: string; usernam
   let row = await findTotp(db, user.id);
   if (row?.enabled) return null;
   if (!row) {
-    const stored = await insertPendingTotp(db, user.id, seal(key, new Secret({ size: 20 }).base32));
-    row = stored.row;
-    if (stored.created) await recordAudit(db, { actorId: user.id, action: 'totp.start', targetUserId: user.id });
+    const sealed = seal(key, new Secret({ size: 20 }).base32);
+    row = await db.transaction().execute(async (trx) => {
+      const stored = await insertPendingTotp(trx, user.id, sealed);
+      if (stored.created) await recordAudit(trx, { actorId: user.id, action: 'totp.start', targetUserId: user.id });
+      return stored.row;
+    });
   }
   if (row.enabled) return null;
   const secret = unseal(key, row.secret_sealed);
@@ -105,7 +108,7 @@ export async function completeLogin(db: Db, settings: StaffSettings, key: Buffer
   const locked = user?.locked_until != null && user.locked_until > new Date(now);
   if (!user || locked || !row?.enabled) {
     await deleteSession(db, idHash);
-    await recordAudit(db, { actorId: userId, action: 'login.failure', detail: { reason: locked ? 'locked' : 'code' } });
+    await recordAudit(db, { actorId: userId, action: 'login.failure', detail: { reason: locked ? 'locked' : 'no-totp' } });
     return { ok: false, ended: true };
   }
   const step = matchStep(unseal(key, row.secret_sealed), code, now);
