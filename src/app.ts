@@ -98,7 +98,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const calendar = new CalendarStore(deps.database.db, deps.calendar);
   await calendar.refresh();
   await app.register(jobs, { db: deps.database.db, calendar });
-  await app.register(mail, { db: deps.database.db, settings: config.mail, publicUrl: config.publicUrl, calendar: deps.calendar });
+  await app.register(mail, { db: deps.database.db, settings: config.mail, publicUrl: config.publicUrl, calendar });
+
   await app.register(fastifyStatic, {
     root: fileURLToPath(new URL('../public/', import.meta.url)),
     prefix: '/static/',

@@ -48,8 +48,11 @@ export async function testDatabase(t: Test): Promise<DatabaseHandle & { url?: st
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  // Password hashing at its cheapest: tests exercise the logic, not the cost.
-  return loadConfig({ APP_SECRET: TEST_SECRET, LOG_LEVEL: 'info', ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', ...env });
+  // Password hashing at its cheapest: tests exercise the logic, not the cost. The mail job's timer
+  // is set beyond any test's length: tests that send mail call app.mailer.drain() themselves.
+  return loadConfig({
+    APP_SECRET: TEST_SECRET, LOG_LEVEL: 'info', ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', MAIL_POLL_SECONDS: '3600', ...env,
+  });
 }
 
 export const campaign: Campaign = loadCampaign('config/campaign.json');

@@ -39,9 +39,9 @@ async function freePort(): Promise<number> {
 /**
  * An SMTP server on 127.0.0.1, stopped in t.teardown. With `started: false` it only reserves a
  * port (nothing listens: the mail server is "down" until start()). `delayMs` slows every message
- * down, so that concurrent senders overlap.
+ * down, so that concurrent senders overlap; addresses in `refuse` are refused (550) at RCPT TO.
  */
-export async function testSmtp(t: Test, opts: { started?: boolean; delayMs?: number } = {}): Promise<TestSmtp> {
+export async function testSmtp(t: Test, opts: { started?: boolean; delayMs?: number; refuse?: string[] } = {}): Promise<TestSmtp> {
   const port = await freePort();
   const received: ReceivedMail[] = [];
   let server: SMTPServer | null = null;
@@ -58,6 +58,10 @@ export async function testSmtp(t: Test, opts: { started?: boolean; delayMs?: num
       logger: false,
       // Close at once rather than wait for clients to leave.
       closeTimeout: 100,
+      onRcptTo(address, _session, callback) {
+        if (opts.refuse?.includes(address.address)) return callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }));
+        callback();
+      },
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));

@@ -4,6 +4,9 @@ import { addWorkingDays, chinaDate, type WorkCalendar } from './calendar.js';
 
 const DAY = 86_400_000;
 
+/** "Due soon", in the queue's filter and in the daily digest: within this many working days. */
+export const DUE_SOON_WORKING_DAYS = 3;
+
 export interface LeadRules {
   calendar: WorkCalendar;
   deadlines: Campaign['deadlines'];

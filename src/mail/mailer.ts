@@ -3,8 +3,9 @@ import type { Kysely } from 'kysely';
 import nodemailer from 'nodemailer';
 import type { Database } from '../db/schema.js';
 import { addWorkingDays, chinaDate, isWorkingDay, type WorkCalendar } from '../leads/calendar.js';
-import { DIGEST_WORKING_DAYS, type RenderNotice } from './messages.js';
-import { claimDueNotices, enqueueDigests, expandPendingNotices, markFailed, markSent } from './outbox.js';
+import { DUE_SOON_WORKING_DAYS } from '../leads/deadlines.js';
+import type { RenderNotice } from './messages.js';
+import { claimDueNotices, deleteSentBefore, enqueueDigests, expandPendingNotices, markFailed, markSent } from './outbox.js';
 
 // Sends what the outbox holds. Several instances may drain at once: each notice is claimed by one
 // of them (SKIP LOCKED) under a lease, sent outside any transaction, then marked sent; a failure
@@ -49,6 +50,7 @@ const MAX_BATCHES = 50;
 // Longer than a batch can take to send (BATCH × the transport's timeouts), so no other instance
 // claims a notice again while it is still being sent.
 const LEASE_MS = 10 * MINUTE;
+const KEEP_SENT_MS = 30 * 24 * 60 * MINUTE;
 
 /** 30 s, 1 min, 2 min, … doubling up to an hour between attempts. */
 export function retryDelayMs(attempts: number): number {
@@ -92,19 +94,25 @@ export interface Mailer {
   enqueueDigests(now?: Date): Promise<number>;
   /** One run of the background job: the digest when it is due, then the drain. */
   tick(now?: Date): Promise<void>;
+  /** Makes a running drain stop after the message in hand (shutdown); the rest waits for the next start. */
+  stop(): void;
 }
 
 export function createMailer(deps: MailerDeps): Mailer {
   const { db, log } = deps;
   let lastDigestDay: string | null = null;
+  let lastCleanupDay: string | null = null;
+  let stopped = false;
 
   async function drain(at?: Date): Promise<DrainResult> {
     const result: DrainResult = { sent: 0, failed: 0, gaveUp: 0 };
     await expandPendingNotices(db);
-    for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    for (let batch = 0; batch < MAX_BATCHES && !stopped; batch++) {
       const claimed = await claimDueNotices(db, at ?? null, LEASE_MS, BATCH);
       let serverError: string | null = null;
       for (const notice of claimed) {
+        // Claimed but not tried: left under its lease, to be sent once that runs out.
+        if (stopped) break;
         if (!notice.email) {
           await markFailed(db, notice.id, 'the recipient is disabled or has no email address', null);
           result.gaveUp++;
@@ -114,9 +122,6 @@ export function createMailer(deps: MailerDeps): Mailer {
         if (error === null) {
           try {
             await deps.sender.send({ to: notice.email, ...deps.render(notice.kind, notice.payload) });
-            await markSent(db, notice.id);
-            result.sent++;
-            continue;
           } catch (err) {
             const e = err as { code?: string; message?: string };
             error = `${e.code ?? 'ERROR'}: ${e.message ?? String(err)}`;
@@ -124,6 +129,13 @@ export function createMailer(deps: MailerDeps): Mailer {
             // for each to time out.
             if (!MESSAGE_ERRORS.has(e.code ?? '')) serverError = error;
           }
+        }
+        if (error === null) {
+          // Should this fail (database gone), the row stays leased and is sent again after the
+          // lease: at least once, as any mailer that cannot make SMTP and the database one step.
+          await markSent(db, notice.id);
+          result.sent++;
+          continue;
         }
         const retryMs = notice.attempts >= deps.maxAttempts ? null : retryDelayMs(notice.attempts);
         await markFailed(db, notice.id, error, retryMs, at ?? null);
@@ -141,7 +153,7 @@ export function createMailer(deps: MailerDeps): Mailer {
 
   async function digests(now = new Date()): Promise<number> {
     const today = chinaDate(now);
-    return enqueueDigests(db, { today, horizon: addWorkingDays(deps.calendar, today, DIGEST_WORKING_DAYS) });
+    return enqueueDigests(db, { today, horizon: addWorkingDays(deps.calendar, today, DUE_SOON_WORKING_DAYS) });
   }
 
   return {
@@ -152,7 +164,14 @@ export function createMailer(deps: MailerDeps): Mailer {
         await digests(now);
         lastDigestDay = chinaDate(now);
       }
+      if (lastCleanupDay !== chinaDate(now)) {
+        await deleteSentBefore(db, new Date(now.getTime() - KEEP_SENT_MS));
+        lastCleanupDay = chinaDate(now);
+      }
       await drain();
+    },
+    stop() {
+      stopped = true;
     },
   };
 }

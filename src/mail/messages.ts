@@ -4,17 +4,15 @@ import Handlebars from 'handlebars';
 import { LOCALES, type Locale } from '../campaign.js';
 import type { MailKind, MailPayload } from '../db/schema.js';
 import { loadCatalogs, translator, type Translate } from '../i18n/index.js';
+import { DUE_SOON_WORKING_DAYS } from '../leads/deadlines.js';
 
 // Staff notices, in Chinese then English (staff have no language setting, and one message that
 // both can read beats guessing). What a notice may say is fixed here: its kind, counts, and the
 // login address. Nothing from a report is ever passed to a template — not its text, category,
 // village, subject, amount, the reporter's identity or the tracking code — so no template change
-// can leak one (test/mail/content.test.ts searches every message for them).
+// can leak one (test/mail/notices.test.ts searches every message for them).
 
 const EMAILS = fileURLToPath(new URL('../../views/emails/', import.meta.url));
-
-/** The digest lists leads overdue or due within this many working days. */
-export const DIGEST_WORKING_DAYS = 3;
 
 export interface RenderedMail {
   subject: string;
@@ -47,7 +45,7 @@ export function noticeRenderer(publicUrl: string): RenderNotice {
       count: payload.count ?? 1,
       overdue: payload.overdue ?? 0,
       dueSoon: payload.dueSoon ?? 0,
-      days: DIGEST_WORKING_DAYS,
+      days: DUE_SOON_WORKING_DAYS,
     });
     return {
       subject: LOCALES.map((locale) => translators[locale](`mail.${kind}.subject`)).join(' | '),

@@ -64,7 +64,7 @@ export async function expandPendingNotices(db: Db): Promise<number> {
       SELECT o.id, o.kind FROM mail_outbox o
       WHERE o.recipient_id IS NULL AND o.next_attempt_at IS NOT NULL
         AND EXISTS (SELECT 1 FROM staff_users u WHERE ${TRIAGERS})
-      FOR UPDATE SKIP LOCKED
+      FOR UPDATE OF o SKIP LOCKED
     ), done AS (
       UPDATE mail_outbox o SET sent_at = now(), next_attempt_at = NULL
       FROM claimed c WHERE o.id = c.id
@@ -133,4 +133,10 @@ export async function markFailed(db: Db, id: string, error: string, retryMs: num
     .where('id', '=', id)
     .where('sent_at', 'is', null)
     .execute();
+}
+
+/** Sent notices are kept a while for the record, then deleted; unsent ones never are. */
+export async function deleteSentBefore(db: Db, before: Date): Promise<number> {
+  const r = await db.deleteFrom('mail_outbox').where('sent_at', '<', before).executeTakeFirst();
+  return Number(r.numDeletedRows);
 }

@@ -16,7 +16,8 @@ export interface MailPluginOptions {
   db: Kysely<Database>;
   settings: MailSettings;
   publicUrl: string;
-  calendar: WorkCalendar;
+  /** The calendar in force (admins extend it while the app runs). */
+  calendar: { readonly current: WorkCalendar };
 }
 
 /**
@@ -32,7 +33,9 @@ export default fp(
       db: opts.db,
       sender,
       render: noticeRenderer(opts.publicUrl),
-      calendar: opts.calendar,
+      get calendar() {
+        return opts.calendar.current;
+      },
       maxAttempts: settings.maxAttempts,
       digestHour: settings.digestHour,
       log: app.log,
@@ -52,6 +55,7 @@ export default fp(
     timer.unref();
     app.addHook('onClose', async () => {
       clearInterval(timer);
+      mailer.stop();
       await running;
       sender.close();
     });

@@ -10,7 +10,7 @@ const { 'zh-CN': zh, en } = loadCatalogs();
 const DESCRIPTION = '日志探针：村文书收取资料费一百元';
 
 t.test('dev mode: each notice is one log line with recipient and subject only', async (t) => {
-  const ta = await testApp(t, { env: { MAIL_POLL_SECONDS: '3600', PUBLIC_URL: 'https://xiansuo.example.org' } });
+  const ta = await testApp(t, { env: { PUBLIC_URL: 'https://xiansuo.example.org' } });
   const staff = await addUsualStaff(ta.database.db);
   const form = await ta.app.inject('/report');
   const res = await ta.app.inject({

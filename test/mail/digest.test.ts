@@ -29,7 +29,7 @@ async function setup(t: Parameters<typeof testApp>[0]) {
     second = await connectDatabase({ kind: 'pg', url: database.url, poolSize: 2 });
     t.teardown(() => second.close());
   }
-  const env = { ...smtp.env, MAIL_POLL_SECONDS: '3600', RATE_LIMIT_SUBMISSIONS_PER_HOUR: '1000' };
+  const env = { ...smtp.env, RATE_LIMIT_SUBMISSIONS_PER_HOUR: '1000' };
   const a = await testApp(t, { env, database });
   const b = await testApp(t, { env, database: second });
   const db = database.db;

@@ -25,7 +25,7 @@ const AMOUNT = '7654321.98';
 
 async function setup(t: Test) {
   const smtp = await testSmtp(t);
-  const ta = await testApp(t, { env: { ...smtp.env, PUBLIC_URL, MAIL_POLL_SECONDS: '3600' } });
+  const ta = await testApp(t, { env: { ...smtp.env, PUBLIC_URL } });
   const staff = await addUsualStaff(ta.database.db);
   return { smtp, ta, staff };
 }
@@ -171,7 +171,7 @@ t.test('an assignee disabled before the notice is sent: given up, kept, never se
 
 t.test('no admin or investigator has an address yet: the notice waits instead of vanishing', async (t) => {
   const smtp = await testSmtp(t);
-  const ta = await testApp(t, { env: { ...smtp.env, MAIL_POLL_SECONDS: '3600' } });
+  const ta = await testApp(t, { env: smtp.env });
   const admin = await addMailStaff(ta.database.db, 'admin1', 'admin', { email: null });
   await submitForm(ta, { category: 'funds', description: DESCRIPTION });
   t.same(await ta.app.mailer.drain(), { sent: 0, failed: 0, gaveUp: 0 });
@@ -193,4 +193,14 @@ t.test('a lead a clerk records from a call: the same notice, once, even after a 
   await ta.app.mailer.drain();
   t.same(countByRecipient(smtp.received), { [staff.admin.email!]: 1, [staff.investigator.email!]: 1 }, 'not to the clerk who recorded it');
   t.same(await leaks(smtp.received, [DESCRIPTION, code, formatCode(code), 'policy', zh['category.policy.name']!, 'gulu', zh['channels.hotline']!]), []);
+});
+
+t.test('the background job sends on its own, every MAIL_POLL_SECONDS', async (t) => {
+  const smtp = await testSmtp(t);
+  const ta = await testApp(t, { env: { ...smtp.env, MAIL_POLL_SECONDS: '1' } });
+  const staff = await addUsualStaff(ta.database.db);
+  await submitForm(ta, { category: 'funds', description: DESCRIPTION });
+  const deadline = Date.now() + 15_000;
+  while (smtp.received.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  t.same(countByRecipient(smtp.received), { [staff.admin.email!]: 1, [staff.investigator.email!]: 1 });
 });

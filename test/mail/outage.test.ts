@@ -22,7 +22,7 @@ const pending = (ta: TestApp) =>
 
 t.test('SMTP down for the whole run, then up: every notice delivered exactly once', async (t) => {
   const smtp = await testSmtp(t, { started: false });
-  const ta = await testApp(t, { env: { ...smtp.env, MAIL_POLL_SECONDS: '3600' } });
+  const ta = await testApp(t, { env: smtp.env });
   const staff = await addUsualStaff(ta.database.db);
   await submit(ta, 3);
   const [lead] = await ta.database.db.selectFrom('reports').select('id').limit(1).execute();
@@ -58,7 +58,7 @@ t.test('SMTP down for the whole run, then up: every notice delivered exactly onc
 
 t.test('the server goes away between two drains, then comes back', async (t) => {
   const smtp = await testSmtp(t);
-  const ta = await testApp(t, { env: { ...smtp.env, MAIL_POLL_SECONDS: '3600' } });
+  const ta = await testApp(t, { env: smtp.env });
   const staff = await addUsualStaff(ta.database.db);
   await submit(ta, 1);
   t.same(await ta.app.mailer.drain(), { sent: 2, failed: 0, gaveUp: 0 });
@@ -73,7 +73,7 @@ t.test('the server goes away between two drains, then comes back', async (t) => 
 
 t.test('after the maximum attempts a notice is given up, and kept', async (t) => {
   const smtp = await testSmtp(t, { started: false });
-  const ta = await testApp(t, { env: { ...smtp.env, MAIL_POLL_SECONDS: '3600', MAIL_MAX_ATTEMPTS: '3' } });
+  const ta = await testApp(t, { env: { ...smtp.env, MAIL_MAX_ATTEMPTS: '3' } });
   await addUsualStaff(ta.database.db);
   await submit(ta, 1);
   t.same(await ta.app.mailer.drain(), { sent: 0, failed: 2, gaveUp: 0 });
@@ -88,7 +88,7 @@ t.test('after the maximum attempts a notice is given up, and kept', async (t) =>
 
 t.test('a drain that claimed notices and died: they are sent once its lease has run out', async (t) => {
   const smtp = await testSmtp(t);
-  const ta = await testApp(t, { env: { ...smtp.env, MAIL_POLL_SECONDS: '3600' } });
+  const ta = await testApp(t, { env: smtp.env });
   await addUsualStaff(ta.database.db);
   await submit(ta, 1);
   const { claimDueNotices, expandPendingNotices } = await import('../../src/mail/outbox.js');
@@ -97,4 +97,35 @@ t.test('a drain that claimed notices and died: they are sent once its lease has 
   t.same(await ta.app.mailer.drain(), { sent: 0, failed: 0, gaveUp: 0 }, 'leased: no other drain takes them');
   t.same(await ta.app.mailer.drain(later(1)), { sent: 2, failed: 0, gaveUp: 0 }, 'the lease ran out: sent');
   t.equal(smtp.received.length, 2);
+});
+
+t.test('sent notices are deleted after 30 days; unsent ones are kept however old', async (t) => {
+  const smtp = await testSmtp(t);
+  const ta = await testApp(t, { env: { ...smtp.env, MAIL_MAX_ATTEMPTS: '1' } });
+  const staff = await addUsualStaff(ta.database.db);
+  await submit(ta, 1);
+  t.same(await ta.app.mailer.drain(), { sent: 2, failed: 0, gaveUp: 0 });
+  await smtp.stop();
+  const [lead] = await ta.database.db.selectFrom('reports').select('id').execute();
+  // Assigned, and closed (no deadline), so that no digest joins in below.
+  await ta.database.db.updateTable('reports').set({ assignee_id: staff.admin.id, due_on: null }).where('id', '=', lead!.id).execute();
+  await enqueueFollowUpNotice(ta.database.db, lead!.id);
+  t.same(await ta.app.mailer.drain(), { sent: 0, failed: 0, gaveUp: 1 }, 'given up at once (MAIL_MAX_ATTEMPTS=1)');
+
+  // The background job, 31 days on.
+  await ta.app.mailer.tick(new Date(Date.now() + 31 * 24 * HOUR));
+  const rows = await ta.database.db.selectFrom('mail_outbox').select(['kind', 'sent_at']).execute();
+  t.same(rows.map((r) => [r.kind, r.sent_at]), [['follow_up', null]], 'only the unsent notice is left');
+});
+
+t.test('a recipient the server refuses: that notice is retried, the others are sent', async (t) => {
+  const smtp = await testSmtp(t, { refuse: ['admin1@xiansuo.test'] });
+  const ta = await testApp(t, { env: smtp.env });
+  const staff = await addUsualStaff(ta.database.db);
+  await submit(ta, 1);
+  t.same(await ta.app.mailer.drain(), { sent: 1, failed: 1, gaveUp: 0 });
+  t.same(countByRecipient(smtp.received), { [staff.investigator.email!]: 1 });
+  const [row] = await pending(ta);
+  t.equal(row?.recipient_id, staff.admin.id);
+  t.match(row?.last_error, /^EENVELOPE/);
 });

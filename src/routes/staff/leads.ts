@@ -4,6 +4,7 @@ import { recordAudit } from '../../audit.js';
 import { HttpError } from '../../errors.js';
 import { addWorkingDays, chinaDate } from '../../leads/calendar.js';
 import { countByStatus, findQueuePage, listAssignable, type QueueFilters } from '../../leads/repository.js';
+import { DUE_SOON_WORKING_DAYS } from '../../leads/deadlines.js';
 import { assignSchema, leadIdSchema, noteSchema, prioritySchema, queueQuerySchema, statusChangeSchema, STATUSES } from '../../leads/schema.js';
 import { addNote, assignLead, changeStatus, setPriority } from '../../leads/service.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
@@ -13,8 +14,6 @@ import { renderLead } from './lead-page.js';
 const readers = { roles: ['admin', 'investigator', 'viewer'] as const };
 const handlers = { roles: ['admin', 'investigator'] as const };
 const COUNTS_TTL_MS = 10_000;
-/** "Due soon" in the queue and the digest: within this many working days. */
-export const DUE_SOON_WORKING_DAYS = 3;
 
 export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext) {
   // Counting every lead costs a scan; the counts above the queue may be a few seconds old.
