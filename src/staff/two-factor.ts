@@ -40,10 +40,16 @@ export function matchStep(secretBase32: string, code: string, now: number): numb
 const SAFE_SVG =
   /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" viewBox="0 0 \d+ \d+" shape-rendering="crispEdges"><path fill="#ffffff" d="M0 0h\d+v\d+H0z"\/><path stroke="#000000" d="[Mmh0-9. ]+"\/><\/svg>\n?$/;
 
-export async function qrSvg(text: string): Promise<string> {
+/** Markup Handlebars outputs as it is (it calls toHTML): only for output checked like the QR code. */
+export interface CheckedMarkup {
+  toHTML(): string;
+}
+
+export async function qrSvg(text: string): Promise<CheckedMarkup> {
   const svg = await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 4, color: { dark: '#000000ff', light: '#ffffffff' } });
   if (!SAFE_SVG.test(svg)) throw new Error('unexpected QR code SVG');
-  return svg.trim();
+  const markup = svg.trim();
+  return { toHTML: () => markup };
 }
 
 export interface Enrolment {
@@ -51,7 +57,7 @@ export interface Enrolment {
   uri: string;
   /** The secret in base32, in groups of four, for typing in by hand. */
   secretGroups: string;
-  qrSvg: string;
+  qrSvg: CheckedMarkup;
 }
 
 /**
