@@ -1,0 +1,103 @@
+// Bench settings: defaults, overridable by environment (BENCH_*) or by flags (--duration=15 …).
+
+export interface Options {
+  /** Admin connection to the PostgreSQL server; the bench creates and drops its own database there. */
+  adminUrl: string;
+  /** Seconds each measured run lasts. */
+  duration: number;
+  /** Seconds of warm-up before each measured run (discarded). */
+  warmup: number;
+  /** Concurrent connections, the same for every target. */
+  connections: number;
+  /** Pool size of the app and of the bare `pg` routes alike. */
+  poolSize: number;
+  /** Reports seeded before the run. */
+  reports: number;
+  /** Codes kept for the lookups to rotate through. */
+  lookupCodes: number;
+  /** Seconds of the embedded (PGlite) run; 0 skips it. */
+  embeddedDuration: number;
+  /** Write docs/PERFORMANCE.md. */
+  write: boolean;
+  /** Give up (and clean up) after this many seconds. */
+  timeout: number;
+  /** Before each measured step, wait up to this many seconds for other programs' load to pass. */
+  quietWait: number;
+}
+
+const SPEC: Record<Exclude<keyof Options, 'adminUrl' | 'write'>, { env: string; def: number; min: number }> = {
+  duration: { env: 'BENCH_DURATION', def: 10, min: 1 },
+  warmup: { env: 'BENCH_WARMUP', def: 3, min: 0 },
+  connections: { env: 'BENCH_CONNECTIONS', def: 10, min: 1 },
+  poolSize: { env: 'BENCH_POOL_SIZE', def: 10, min: 1 },
+  reports: { env: 'BENCH_REPORTS', def: 10_000, min: 1 },
+  lookupCodes: { env: 'BENCH_LOOKUP_CODES', def: 500, min: 1 },
+  embeddedDuration: { env: 'BENCH_EMBEDDED_DURATION', def: 5, min: 0 },
+  timeout: { env: 'BENCH_TIMEOUT', def: 600, min: 30 },
+  quietWait: { env: 'BENCH_QUIET_WAIT', def: 10, min: 0 },
+};
+
+const FLAG_OF: Record<string, keyof typeof SPEC> = {
+  duration: 'duration',
+  warmup: 'warmup',
+  connections: 'connections',
+  'pool-size': 'poolSize',
+  reports: 'reports',
+  'lookup-codes': 'lookupCodes',
+  'embedded-duration': 'embeddedDuration',
+  timeout: 'timeout',
+  'quiet-wait': 'quietWait',
+};
+
+export const USAGE = `npm run bench [-- options]
+  --duration=S           seconds per measured run            (BENCH_DURATION, 10)
+  --warmup=S             seconds of warm-up before each run  (BENCH_WARMUP, 3)
+  --connections=N        concurrent connections              (BENCH_CONNECTIONS, 10)
+  --pool-size=N          DB pool of the app and bare routes  (BENCH_POOL_SIZE, 10)
+  --reports=N            reports seeded                      (BENCH_REPORTS, 10000)
+  --lookup-codes=N       codes the lookups rotate through    (BENCH_LOOKUP_CODES, 500)
+  --embedded-duration=S  embedded (PGlite) run, 0 to skip    (BENCH_EMBEDDED_DURATION, 5)
+  --timeout=S            give up and clean up after          (BENCH_TIMEOUT, 600)
+  --quiet-wait=S         wait for other load before each step (BENCH_QUIET_WAIT, 10)
+  --admin-url=URL        PostgreSQL admin connection         (BENCH_ADMIN_URL, postgres://postgres@127.0.0.1:5432/postgres)
+  --no-write             do not rewrite docs/PERFORMANCE.md  (BENCH_WRITE=0)`;
+
+export function parseOptions(argv: string[], env: Record<string, string | undefined>): Options {
+  const values: Record<string, string> = {};
+  let write = env.BENCH_WRITE !== '0';
+  let adminUrl = env.BENCH_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  for (const key of Object.keys(SPEC) as (keyof typeof SPEC)[]) {
+    const v = env[SPEC[key].env];
+    if (v) values[key] = v;
+  }
+  for (const arg of argv) {
+    if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    if (arg === '--no-write') {
+      write = false;
+      continue;
+    }
+    const m = /^--([a-z-]+)=(.+)$/.exec(arg);
+    if (m && m[1] === 'admin-url') {
+      adminUrl = m[2]!;
+      continue;
+    }
+    const key = m ? FLAG_OF[m[1]!] : undefined;
+    if (!m || !key) throw new Error(`Unknown argument ${arg}\n${USAGE}`);
+    values[key] = m[2]!;
+  }
+  const out = { adminUrl, write } as Options;
+  for (const key of Object.keys(SPEC) as (keyof typeof SPEC)[]) {
+    const raw = values[key];
+    const n = raw === undefined ? SPEC[key].def : Number(raw);
+    if (!Number.isFinite(n) || n < SPEC[key].min) throw new Error(`${key} must be a number ≥ ${SPEC[key].min} (got ${raw})`);
+    out[key] = n;
+  }
+  const host = new URL(adminUrl).hostname;
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) {
+    throw new Error(`The bench runs on this machine only: ${host} is not 127.0.0.1`);
+  }
+  return out;
+}

@@ -1,0 +1,224 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Figures } from './load.js';
+import type { Options } from './options.js';
+
+// Turns one run's figures into the console table and the generated section of docs/PERFORMANCE.md.
+
+export interface BenchResult {
+  date: Date;
+  machine: { cpus: number; model: string; memoryGb: number; kernel: string };
+  node: string;
+  /** Git commit of the code measured. */
+  revision: string;
+  postgres: { version: string; sharedBuffers: string };
+  options: Options;
+  seed: { reports: number; updates: number; codes: number };
+  /** Mean byte size of the real status result pages looked up in the run (limit A serves this many). */
+  pageBytes: number;
+  limitA: Figures;
+  limitB: Figures;
+  limitC: Figures;
+  status: Figures;
+  submission: Figures;
+  /** The app on PostgreSQL: RSS once started, highest RSS sampled during its loads, VmHWM at the end. */
+  pgMemory: { idle: number; peakUnderLoad: number; hwm: number };
+  embedded?: {
+    /** VmHWM of the first start on an empty data folder (initdb + migrations + seeding). */
+    firstStartHwm: number;
+    seeded: number;
+    lookup: Figures;
+    submission: Figures;
+    idle: number;
+    peakUnderLoad: number;
+    hwm: number;
+  };
+}
+
+export const RSS_LIMIT = 200 * 1024 * 1024;
+export const RATIO_TARGET = 0.8;
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
+const int = (v: number) => Math.round(v).toLocaleString('en-US');
+
+export interface Verdict {
+  label: string;
+  met: boolean;
+  detail: string;
+}
+
+export function verdicts(r: BenchResult): Verdict[] {
+  const statusRatio = r.status.rps / r.limitB.rps;
+  const submitRatio = r.submission.rps / r.limitC.rps;
+  const all = [r.limitA, r.limitB, r.limitC, r.status, r.submission, ...(r.embedded ? [r.embedded.lookup, r.embedded.submission] : [])];
+  const bad = all.filter((f) => f.errors + f.non2xx > 0);
+  return [
+    {
+      label: `status lookup ≥ ${RATIO_TARGET} × limit B`,
+      met: statusRatio >= RATIO_TARGET,
+      detail: `${statusRatio.toFixed(2)} × (${int(r.status.rps)} vs ${int(r.limitB.rps)} req/s)`,
+    },
+    {
+      label: `submission ≥ ${RATIO_TARGET} × limit C`,
+      met: submitRatio >= RATIO_TARGET,
+      detail: `${submitRatio.toFixed(2)} × (${int(r.submission.rps)} vs ${int(r.limitC.rps)} req/s)`,
+    },
+    {
+      label: 'zero errors and non-2xx',
+      met: bad.length === 0,
+      detail: bad.length ? bad.map((f) => `${f.name}: ${f.errors} errors, ${f.non2xx} non-2xx`).join('; ') : 'none in any measured run',
+    },
+    {
+      label: `app peak RSS on PostgreSQL < ${mb(RSS_LIMIT)}`,
+      met: Math.max(r.pgMemory.peakUnderLoad, r.pgMemory.hwm) < RSS_LIMIT,
+      detail: `${mb(r.pgMemory.peakUnderLoad)} under load, ${mb(r.pgMemory.hwm)} VmHWM over the whole run`,
+    },
+  ];
+}
+
+interface Row {
+  name: string;
+  f: Figures;
+  ratio: string;
+}
+
+function rows(r: BenchResult): Row[] {
+  const ratio = (f: Figures, limit: Figures, label: string) => `${(f.rps / limit.rps).toFixed(2)} × ${label}`;
+  return [
+    { name: 'limit A: bare Fastify, static page of the same size', f: r.limitA, ratio: '' },
+    { name: 'limit B: bare Fastify + one indexed SELECT (pg)', f: r.limitB, ratio: '' },
+    { name: 'limit C: bare Fastify + BEGIN, 2 INSERTs, COMMIT (pg)', f: r.limitC, ratio: '' },
+    {
+      name: 'app: POST /status (form) lookup',
+      f: r.status,
+      ratio: `${ratio(r.status, r.limitB, 'B')} (${ratio(r.status, r.limitA, 'A')})`,
+    },
+    { name: 'app: POST /api/v1/reports submission', f: r.submission, ratio: ratio(r.submission, r.limitC, 'C') },
+  ];
+}
+
+function table(header: string[], body: string[][]): string {
+  const lines = [header, header.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+const HEADER = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'ratio'];
+const cells = (name: string, f: Figures, ratio: string) => [
+  name,
+  int(f.rps),
+  ms(f.p50),
+  ms(f.p99),
+  String(f.errors),
+  String(f.non2xx),
+  ratio,
+];
+
+const CPU_HEADER = ['target', 'server µs', 'PostgreSQL µs', 'load generator µs', 'other µs', 'machine busy'];
+function cpuCells(name: string, f: Figures): string[] {
+  const c = f.cpu;
+  if (!c) return [name, '', '', '', '', ''];
+  return [name, int(c.server), int(c.postgres), int(c.loadGenerator), int(c.other), `${Math.round(c.busy * 100)}%`];
+}
+
+export function printResult(r: BenchResult): void {
+  const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - [...s].length));
+  const lines = rows(r).map((x) => cells(x.name, x.f, x.ratio));
+  if (r.embedded) {
+    lines.push(cells('embedded: POST /status (with submissions)', r.embedded.lookup, ''));
+    lines.push(cells('embedded: POST /api/v1/reports (with lookups)', r.embedded.submission, ''));
+  }
+  const print = (header: string[], body: string[][]) => {
+    const w = header.map((h, i) => Math.max([...h].length, ...body.map((l) => [...l[i]!].length)));
+    console.log([header, ...body].map((l) => l.map((c, i) => pad(c, w[i]!)).join('  ')).join('\n'));
+  };
+  console.log('');
+  print(HEADER, lines);
+  console.log('\nCPU time per request (all processes on this machine):');
+  print(CPU_HEADER, rows(r).map((x) => cpuCells(x.name, x.f)));
+  console.log('');
+  console.log(
+    `app RSS on PostgreSQL: ${mb(r.pgMemory.idle)} once started, peak under load ${mb(r.pgMemory.peakUnderLoad)}, VmHWM ${mb(r.pgMemory.hwm)}`,
+  );
+  if (r.embedded) {
+    console.log(
+      `app RSS embedded (PGlite): first start ${mb(r.embedded.firstStartHwm)} VmHWM; restarted, ${mb(r.embedded.idle)} once started, ` +
+        `peak under load ${mb(r.embedded.peakUnderLoad)}, VmHWM ${mb(r.embedded.hwm)}`,
+    );
+  }
+  console.log('');
+  for (const v of verdicts(r)) console.log(`${v.met ? 'MET    ' : 'NOT MET'}  ${v.label}: ${v.detail}`);
+}
+
+export function markdown(r: BenchResult): string {
+  const o = r.options;
+  const out: string[] = [];
+  out.push(`Generated by \`npm run bench\` on ${r.date.toISOString().replace(/\.\d+Z$/, 'Z')}. Do not edit by hand: the next run rewrites this section.`);
+  out.push('');
+  out.push(
+    `- Machine: ${r.machine.cpus} cores (${r.machine.model}), ${r.machine.memoryGb} GB RAM, Linux ${r.machine.kernel}; ` +
+      'server, PostgreSQL and load generator on the same machine',
+  );
+  out.push(`- Node ${r.node}; ${r.postgres.version} (shared_buffers ${r.postgres.sharedBuffers}); code at ${r.revision}`);
+  out.push(
+    `- Load: autocannon, ${o.connections} connections, no pipelining; each target warmed up ${o.warmup} s, then measured ${o.duration} s. ` +
+      `DB pool ${o.poolSize} for the app and for the bare \`pg\` routes.`,
+  );
+  out.push(
+    `- Data: ${int(r.seed.reports)} reports (${int(r.seed.updates)} updates) seeded in a fresh database; lookups rotate through ${r.seed.codes} existing codes; ` +
+      `status result page ${int(r.pageBytes)} bytes on average (limit A serves that many).`,
+  );
+  out.push('');
+  out.push(table(HEADER, rows(r).map((x) => cells(x.name, x.f, x.ratio))));
+  out.push('');
+  out.push('CPU time per request during each measured run, from `/proc` (the machine has ' + r.machine.cpus + ' cores; "other" is');
+  out.push('kernel work not charged to a process and any other program running at the time):');
+  out.push('');
+  out.push(table(CPU_HEADER, rows(r).map((x) => cpuCells(x.name, x.f))));
+  out.push('');
+  out.push('| memory of the app process | RSS |');
+  out.push('| --- | --- |');
+  out.push(`| PostgreSQL mode, once started (before any load) | ${mb(r.pgMemory.idle)} |`);
+  out.push(`| PostgreSQL mode, highest sample during its loads | ${mb(r.pgMemory.peakUnderLoad)} |`);
+  out.push(`| PostgreSQL mode, VmHWM over the whole run | ${mb(r.pgMemory.hwm)} |`);
+  if (r.embedded) {
+    const e = r.embedded;
+    out.push(`| embedded (PGlite), first start on an empty data folder (initdb), VmHWM | ${mb(e.firstStartHwm)} |`);
+    out.push(`| embedded (PGlite), restarted, once started | ${mb(e.idle)} |`);
+    out.push(`| embedded (PGlite), restarted, highest sample during its load | ${mb(e.peakUnderLoad)} |`);
+    out.push(`| embedded (PGlite), restarted, VmHWM | ${mb(e.hwm)} |`);
+    out.push('');
+    const half = Math.ceil(o.connections / 2);
+    out.push(
+      `Embedded mode (PGlite, temp data folder, ${e.seeded} reports submitted through the API, restarted): lookups on ${half} connections ` +
+        `and submissions on ${o.connections - half} at the same time, ${o.warmup} s warm-up, ${o.embeddedDuration} s measured.`,
+    );
+    out.push('');
+    out.push(
+      table(HEADER.slice(0, 6), [
+        cells('embedded: POST /status', e.lookup, '').slice(0, 6),
+        cells('embedded: POST /api/v1/reports', e.submission, '').slice(0, 6),
+      ]),
+    );
+  }
+  out.push('');
+  out.push('| target | result |');
+  out.push('| --- | --- |');
+  for (const v of verdicts(r)) out.push(`| ${v.label} | ${v.met ? '**met**' : '**not met**'}: ${v.detail} |`);
+  return out.join('\n');
+}
+
+export const BEGIN = '<!-- BEGIN GENERATED by npm run bench -->';
+export const END = '<!-- END GENERATED -->';
+
+/** Replaces the generated section of the file, keeping the hand-written text above it. */
+export function writeDoc(file: string, r: BenchResult): void {
+  const section = `${BEGIN}\n${markdown(r)}\n${END}\n`;
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Performance\n\n';
+  const start = current.indexOf(BEGIN);
+  const end = current.indexOf(END);
+  const next =
+    start >= 0 && end > start
+      ? current.slice(0, start) + section + current.slice(end + END.length).replace(/^\n/, '')
+      : `${current.replace(/\n*$/, '\n\n')}## Latest run\n\n${section}`;
+  writeFileSync(file, next);
+}

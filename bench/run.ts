@@ -1,0 +1,359 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { loadCampaign } from '../src/campaign.js';
+import { formatCode, hashCode } from '../src/codes.js';
+import { migrate } from '../src/db/migrate.js';
+import { deriveKey } from '../src/secret.js';
+import { waitForQuiet } from './lib/cpu.js';
+import { measure, measureTogether, type Figures, type Target } from './lib/load.js';
+import { parseOptions, type Options } from './lib/options.js';
+import {
+  killAllNow,
+  memoryOf,
+  runningServers,
+  sampleRss,
+  startApp,
+  startIpcServer,
+  stop,
+  type Server,
+} from './lib/processes.js';
+import { printResult, verdicts, writeDoc, type BenchResult } from './lib/report.js';
+import { seedReports } from './lib/seed.js';
+
+// npm run bench: the bare ceilings (limits A, B, C) and the real endpoints, in one run, on a fresh
+// PostgreSQL database that is dropped at the end, then a short run of the embedded (PGlite) mode.
+// See docs/PERFORMANCE.md for what is measured and why.
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+let opts: Options;
+try {
+  opts = parseOptions(process.argv.slice(2), process.env);
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(2);
+}
+const SECRET = randomBytes(32).toString('hex');
+const HUGE = '1000000000';
+const campaign = loadCampaign(join(ROOT, 'config/campaign.json'));
+const villages = campaign.villages.map((v) => v.id);
+
+// ---------------------------------------------------------------------------------------------
+// Clean-up: servers stopped, bench database dropped, temp folders removed — on success, failure,
+// Ctrl-C or time-out alike.
+
+const dbName = `bench_${randomBytes(6).toString('hex')}`;
+let dbCreated = false;
+const tempDirs: string[] = [];
+let cleaning: Promise<void> | undefined;
+
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await Promise.all(runningServers().map((s) => stop(s, 5_000)));
+    if (dbCreated) {
+      const admin = new pg.Client({ connectionString: opts.adminUrl });
+      try {
+        await admin.connect();
+        await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+        dbCreated = false;
+      } catch (err) {
+        console.error(`Could not drop database ${dbName}: ${(err as Error).message}`);
+      } finally {
+        await admin.end().catch(() => {});
+      }
+    }
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+
+process.on('exit', killAllNow);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+const watchdog = setTimeout(() => {
+  console.error(`Bench did not finish within ${opts.timeout} s: cleaning up`);
+  void cleanup().finally(() => process.exit(1));
+}, opts.timeout * 1000);
+watchdog.unref();
+
+const step = (text: string) => console.log(`» ${text}`);
+const summary = (f: Figures) =>
+  `${Math.round(f.rps)} req/s, p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms, ${f.errors} errors, ${f.non2xx} non-2xx` +
+  (f.cpu
+    ? `; CPU per request: server ${Math.round(f.cpu.server)} µs, PostgreSQL ${Math.round(f.cpu.postgres)} µs, ` +
+      `load generator ${Math.round(f.cpu.loadGenerator)} µs, other ${Math.round(f.cpu.other)} µs`
+    : '');
+
+/** Other programs on this machine skew every figure: wait for them (a while), and say so. */
+async function quiet(): Promise<void> {
+  if (opts.quietWait <= 0) return;
+  const q = await waitForQuiet(opts.quietWait * 1000);
+  if (q.busy > 0.15) {
+    console.warn(`  warning: the machine is ${Math.round(q.busy * 100)}% busy before this step (${q.top.join(', ')}); figures may be low`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'zh-CN,zh;q=0.9' };
+const JSON_TYPE = { 'content-type': 'application/json', 'accept-language': 'zh-CN,zh;q=0.9' };
+
+/** What the report form sends (category, typical form, village, subject, ~60 characters, period, amount). */
+const SUBMISSION = JSON.stringify({
+  category: 'integrity',
+  typicalForm: 'fees',
+  village: villages[0],
+  subject: '某村村主任',
+  description: '村干部以协调费的名义收了我家500元，说不交就不给批危房补助。同村还有好几户也交了，都没有收据。',
+  period: '2023-05',
+  amount: '500',
+});
+
+function rotate<T>(items: readonly T[]): () => T {
+  let i = 0;
+  return () => items[i++ % items.length]!;
+}
+
+/** A fresh Idempotency-Key per request, as a form page carries a fresh token. */
+function keys(): () => string {
+  const run = randomBytes(6).toString('base64url');
+  let n = 0;
+  return () => `${run}-${(n++).toString(36).padStart(10, '0')}`;
+}
+
+function statusTarget(name: string, app: Server, codes: string[]): Target {
+  const bodies = rotate(codes.map((c) => new URLSearchParams({ code: formatCode(c) }).toString()));
+  return { name, url: app.url, method: 'POST', path: '/status', headers: FORM, next: () => ({ body: bodies() }) };
+}
+
+function submissionTarget(name: string, app: Server): Target {
+  const key = keys();
+  return {
+    name,
+    url: app.url,
+    method: 'POST',
+    path: '/api/v1/reports',
+    headers: JSON_TYPE,
+    body: SUBMISSION,
+    next: () => ({ headers: { 'idempotency-key': key() } }),
+  };
+}
+
+/** Runs `fn` over `items` with `concurrency` workers. */
+async function pool<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function postgresPart() {
+  const admin = new pg.Client({ connectionString: opts.adminUrl });
+  await admin.connect();
+  const version = (await admin.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v.replace(/ on .*$/, '');
+  const sharedBuffers = (await admin.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]!.shared_buffers;
+  const stale = (await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%'")).rows;
+  if (stale.length) {
+    console.warn(`  note: databases left by an interrupted run? ${stale.map((r) => r.datname).join(', ')} (DROP DATABASE … WITH (FORCE) when unused)`);
+  }
+  step(`creating database ${dbName}`);
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  dbCreated = true;
+  await admin.end();
+  const url = new URL(opts.adminUrl);
+  url.pathname = `/${dbName}`;
+  const dbUrl = url.toString();
+
+  step(`migrating and seeding ${opts.reports.toLocaleString('en-US')} reports`);
+  const seedPool = new pg.Pool({ connectionString: dbUrl, max: 2 });
+  let seed;
+  try {
+    await migrate(seedPool);
+    seed = await seedReports(seedPool, SECRET, villages, { reports: opts.reports, keep: opts.lookupCodes });
+  } finally {
+    await seedPool.end();
+  }
+
+  step('starting the app (src/server.ts) on PostgreSQL, rate limits lifted');
+  const app = await startApp('app (PostgreSQL)', ROOT, {
+    DATABASE_URL: dbUrl,
+    APP_SECRET: SECRET,
+    LOG_LEVEL: 'warn',
+    DB_POOL_SIZE: String(opts.poolSize),
+    RATE_LIMIT_SUBMISSIONS_PER_HOUR: HUGE,
+    RATE_LIMIT_LOOKUPS_PER_15_MIN: HUGE,
+    RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: HUGE,
+  });
+  const idle = memoryOf(app.pid)?.rss ?? NaN;
+  const appRss = sampleRss(app.pid);
+
+  // Every kept code must be found by the app (proves the seed hashes codes as the app does), and
+  // the pages' size sets limit A's.
+  step(`checking the ${seed.codes.length} lookup codes against the app`);
+  const pages = await pool(seed.codes, opts.connections, async (code) => {
+    const res = await fetch(`${app.url}/status`, { method: 'POST', headers: FORM, body: new URLSearchParams({ code }) });
+    const body = Buffer.from(await res.arrayBuffer());
+    if (res.status !== 200) throw new Error(`seeded code not found by the app: HTTP ${res.status}`);
+    return body;
+  });
+  const pageBytes = Math.round(pages.reduce((s, p) => s + p.length, 0) / pages.length);
+  const nearest = pages.reduce((a, b) => (Math.abs(b.length - pageBytes) < Math.abs(a.length - pageBytes) ? b : a));
+  const page = Buffer.alloc(pageBytes, ' ');
+  nearest.copy(page, 0, 0, Math.min(nearest.length, pageBytes));
+  const dir = mkdtempSync(join(tmpdir(), 'xiansuo-bench-'));
+  tempDirs.push(dir);
+  const pageFile = join(dir, 'status-page.html');
+  writeFileSync(pageFile, page);
+
+  step('starting the bare limits server (bench/servers/limits.ts)');
+  const limits = await startIpcServer('limits', ROOT, 'bench/servers/limits.ts', {
+    BENCH_DATABASE_URL: dbUrl,
+    BENCH_POOL_SIZE: String(opts.poolSize),
+    BENCH_PAGE_FILE: pageFile,
+  });
+
+  const codeKey = deriveKey(SECRET, 'tracking-code');
+  const hashPaths = rotate(seed.codes.map((c) => `/b/${hashCode(codeKey, c).toString('hex')}`));
+  const load = { connections: opts.connections, warmup: opts.warmup, duration: opts.duration };
+  const run = async (target: Target, server: Server): Promise<Figures> => {
+    await quiet();
+    step(`${target.name}: ${opts.warmup} s warm-up, ${opts.duration} s measured`);
+    const f = await measure(target, { ...load, serverPid: server.pid });
+    console.log(`  ${summary(f)}`);
+    return f;
+  };
+
+  // Reads before writes, so the lookups see the seeded table; each limit right before its app figure.
+  const limitA = await run({ name: 'limit A', url: limits.url, method: 'GET', path: '/a' }, limits);
+  const limitB = await run({ name: 'limit B', url: limits.url, method: 'GET', next: () => ({ path: hashPaths() }) }, limits);
+  const status = await run(statusTarget('status lookup', app, seed.codes), app);
+  const limitC = await run({ name: 'limit C', url: limits.url, method: 'POST', path: '/c', headers: JSON_TYPE, body: SUBMISSION }, limits);
+  const submission = await run(submissionTarget('submission', app), app);
+
+  const peakUnderLoad = appRss.stop();
+  const hwm = memoryOf(app.pid)?.hwm ?? NaN;
+  await stop(limits);
+  await stop(app);
+  return {
+    postgres: { version, sharedBuffers },
+    seed: { reports: seed.reports, updates: seed.updates, codes: seed.codes.length },
+    pageBytes,
+    limitA,
+    limitB,
+    limitC,
+    status,
+    submission,
+    pgMemory: { idle, peakUnderLoad, hwm },
+  };
+}
+
+async function embeddedPart(): Promise<BenchResult['embedded']> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'xiansuo-bench-pglite-'));
+  tempDirs.push(dataDir);
+  const env = {
+    DATA_DIR: dataDir,
+    APP_SECRET: SECRET,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_SUBMISSIONS_PER_HOUR: HUGE,
+    RATE_LIMIT_LOOKUPS_PER_15_MIN: HUGE,
+    RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: HUGE,
+  };
+  step(`embedded: first start on an empty data folder (${dataDir})`);
+  const first = await startApp('app (PGlite, first start)', ROOT, env, 120_000);
+  const seeded = 200;
+  step(`embedded: submitting ${seeded} reports through the API`);
+  const codes = await pool(Array.from({ length: seeded }, (_, i) => i), opts.connections, async () => {
+    const res = await fetch(`${first.url}/api/v1/reports`, { method: 'POST', headers: JSON_TYPE, body: SUBMISSION });
+    if (res.status !== 201) throw new Error(`embedded seeding: HTTP ${res.status}`);
+    return ((await res.json()) as { code: string }).code.replace(/ /g, '');
+  });
+  const firstStartHwm = memoryOf(first.pid)?.hwm ?? NaN;
+  await stop(first);
+
+  step('embedded: restarted on the same data folder');
+  const app = await startApp('app (PGlite)', ROOT, env, 120_000);
+  const idle = memoryOf(app.pid)?.rss ?? NaN;
+  const rss = sampleRss(app.pid);
+  const half = Math.ceil(opts.connections / 2);
+  const both = [
+    { target: statusTarget('embedded lookup', app, codes), connections: half },
+    { target: submissionTarget('embedded submission', app), connections: Math.max(1, opts.connections - half) },
+  ];
+  await quiet();
+  step(`embedded: lookups and submissions together, ${opts.warmup} s warm-up, ${opts.embeddedDuration} s measured`);
+  if (opts.warmup > 0) await measureTogether(both, opts.warmup);
+  const [lookup, submission] = await measureTogether(both, opts.embeddedDuration);
+  for (const f of [lookup!, submission!]) {
+    console.log(`  ${f.name}: ${summary(f)}`);
+  }
+  const peakUnderLoad = rss.stop();
+  const hwm = memoryOf(app.pid)?.hwm ?? NaN;
+  await stop(app);
+  return { firstStartHwm, seeded, lookup: lookup!, submission: submission!, idle, peakUnderLoad, hwm };
+}
+
+/** The code measured: commit, and whether src/, views/ or migrations/ had uncommitted changes. */
+function revision(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = git('status', '--porcelain', '--', 'src', 'views', 'migrations') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+let exitCode = 0;
+try {
+  const started = Date.now();
+  const pgPart = await postgresPart();
+  const embedded = opts.embeddedDuration > 0 ? await embeddedPart() : undefined;
+  const cpu = cpus();
+  const result: BenchResult = {
+    date: new Date(),
+    machine: {
+      cpus: cpu.length,
+      model: cpu[0]?.model.replace(/\s+/g, ' ').trim() ?? 'unknown',
+      memoryGb: Math.round(totalmem() / 1024 ** 3),
+      kernel: release(),
+    },
+    node: process.version,
+    revision: revision(),
+    options: opts,
+    ...pgPart,
+    ...(embedded ? { embedded } : {}),
+  };
+  printResult(result);
+  if (opts.write) {
+    const file = join(ROOT, 'docs/PERFORMANCE.md');
+    writeDoc(file, result);
+    console.log(`\nWrote the generated section of ${file}`);
+  }
+  console.log(`Done in ${Math.round((Date.now() - started) / 1000)} s.`);
+  if (verdicts(result).some((v) => !v.met)) console.log('Some targets were not met (see above).');
+} catch (err) {
+  console.error(`Bench failed: ${(err as Error).stack ?? err}`);
+  exitCode = 1;
+} finally {
+  await cleanup();
+  clearTimeout(watchdog);
+}
+process.exit(exitCode);

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Fastify from 'fastify';
+import pg from 'pg';
+
+// The bare ceilings the real endpoints are compared with, in a process of their own (started by
+// bench/run.ts, which talks to it over IPC). No plugins, no logger, no validation, no templates:
+//   GET  /a        limit A — a static HTML string as large as the real status result page
+//   GET  /b/:hash  limit B — one indexed SELECT by code_hash on the reports table (plain `pg`)
+//   POST /c        limit C — BEGIN + INSERT report + INSERT receipt + COMMIT (plain `pg`)
+// Environment: BENCH_DATABASE_URL, BENCH_POOL_SIZE, BENCH_PAGE_FILE, and BENCH_PORT (default: any free port).
+
+const url = process.env.BENCH_DATABASE_URL;
+const pageFile = process.env.BENCH_PAGE_FILE;
+if (!url || !pageFile) throw new Error('limits server: BENCH_DATABASE_URL and BENCH_PAGE_FILE are required');
+const poolSize = Number(process.env.BENCH_POOL_SIZE ?? 10);
+
+const page = readFileSync(pageFile, 'utf8');
+// The same driver settings as src/db/connect.ts, so only the work per request differs.
+const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000, statement_timeout: 15_000 });
+pool.on('error', () => {});
+
+const app = Fastify({ logger: false });
+
+app.get('/a', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+
+app.get<{ Params: { hash: string } }>('/b/:hash', async (request, reply) => {
+  const r = await pool.query('SELECT status, submitted_at, status_changed_at FROM reports WHERE code_hash = $1', [
+    Buffer.from(request.params.hash, 'hex'),
+  ]);
+  if (r.rows.length === 0) return reply.code(404).send({ error: 'not_found' });
+  return r.rows[0];
+});
+
+interface Submission {
+  category?: string;
+  typicalForm?: string;
+  village?: string;
+  subject?: string;
+  description?: string;
+  period?: string;
+  amount?: string;
+}
+
+app.post<{ Body: Submission }>('/c', async (request, reply) => {
+  const b = request.body;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const r = await client.query<{ id: string; submitted_at: Date }>(
+      `INSERT INTO reports (code_hash, category, typical_form, village, subject, description, period_month, amount_yuan)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, submitted_at`,
+      [
+        randomBytes(32),
+        b.category,
+        b.typicalForm ?? null,
+        b.village ?? null,
+        b.subject ?? null,
+        b.description,
+        b.period ? `${b.period}-01` : null,
+        b.amount ?? null,
+      ],
+    );
+    const row = r.rows[0]!;
+    await client.query(
+      'INSERT INTO submission_receipts (token_hash, input_hash, report_id, sealed_code, created_at) VALUES ($1, $2, $3, $4, $5)',
+      [randomBytes(32), randomBytes(32), row.id, randomBytes(48), row.submitted_at],
+    );
+    await client.query('COMMIT');
+    return reply.code(201).send({ id: row.id, submittedAt: row.submitted_at.toISOString() });
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+});
+
+async function shutdown() {
+  await app.close().catch(() => {});
+  await pool.end().catch(() => {});
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => void shutdown());
+// The parent went away (crash, kill -9): do not linger holding database connections.
+process.on('disconnect', () => void shutdown());
+
+await pool.query('SELECT 1');
+await app.listen({ host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 0) });
+const address = app.server.address();
+if (!address || typeof address === 'string') throw new Error('limits server: no TCP address');
+process.send?.({ ready: true, port: address.port });
