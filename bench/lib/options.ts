@@ -3,6 +3,8 @@
 export interface Options {
   /** Admin connection to the PostgreSQL server; the bench creates and drops its own database there. */
   adminUrl: string;
+  /** Where the app under test is started from (src/server.ts in it): this checkout by default. */
+  appDir: string | undefined;
   /** Seconds each measured run lasts. */
   duration: number;
   /** Seconds of warm-up before each measured run (discarded). */
@@ -25,7 +27,7 @@ export interface Options {
   quietWait: number;
 }
 
-const SPEC: Record<Exclude<keyof Options, 'adminUrl' | 'write'>, { env: string; def: number; min: number }> = {
+const SPEC: Record<Exclude<keyof Options, 'adminUrl' | 'appDir' | 'write'>, { env: string; def: number; min: number }> = {
   duration: { env: 'BENCH_DURATION', def: 10, min: 1 },
   warmup: { env: 'BENCH_WARMUP', def: 3, min: 0 },
   connections: { env: 'BENCH_CONNECTIONS', def: 10, min: 1 },
@@ -60,12 +62,14 @@ export const USAGE = `npm run bench [-- options]
   --timeout=S            give up and clean up after          (BENCH_TIMEOUT, 600)
   --quiet-wait=S         wait for other load before each step (BENCH_QUIET_WAIT, 10)
   --admin-url=URL        PostgreSQL admin connection         (BENCH_ADMIN_URL, postgres://postgres@127.0.0.1:5432/postgres)
+  --app-dir=DIR          run the app from another checkout   (BENCH_APP_DIR, this one), e.g. to measure a proposed change
   --no-write             do not rewrite docs/PERFORMANCE.md  (BENCH_WRITE=0)`;
 
 export function parseOptions(argv: string[], env: Record<string, string | undefined>): Options {
   const values: Record<string, string> = {};
   let write = env.BENCH_WRITE !== '0';
   let adminUrl = env.BENCH_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  let appDir = env.BENCH_APP_DIR || undefined;
   for (const key of Object.keys(SPEC) as (keyof typeof SPEC)[]) {
     const v = env[SPEC[key].env];
     if (v) values[key] = v;
@@ -84,11 +88,15 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
       adminUrl = m[2]!;
       continue;
     }
+    if (m && m[1] === 'app-dir') {
+      appDir = m[2]!;
+      continue;
+    }
     const key = m ? FLAG_OF[m[1]!] : undefined;
     if (!m || !key) throw new Error(`Unknown argument ${arg}\n${USAGE}`);
     values[key] = m[2]!;
   }
-  const out = { adminUrl, write } as Options;
+  const out = { adminUrl, appDir, write } as Options;
   for (const key of Object.keys(SPEC) as (keyof typeof SPEC)[]) {
     const raw = values[key];
     const n = raw === undefined ? SPEC[key].def : Number(raw);

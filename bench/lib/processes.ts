@@ -89,16 +89,21 @@ export async function startIpcServer(name: string, cwd: string, script: string, 
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const port = await withTimeout(
-    new Promise<number>((resolve, reject) => {
-      child.on('message', (m: { ready?: boolean; port?: number }) => m.ready && m.port && resolve(m.port));
-      child.once('exit', (code) => reject(new Error(`${name}: exited with code ${code} during start-up`)));
-      child.once('error', reject);
-    }),
-    30_000,
-    `${name} start-up`,
-  );
-  return track(name, child, port);
+  try {
+    const port = await withTimeout(
+      new Promise<number>((resolve, reject) => {
+        child.on('message', (m: { ready?: boolean; port?: number }) => m.ready && m.port && resolve(m.port));
+        child.once('exit', (code) => reject(new Error(`${name}: exited with code ${code} during start-up`)));
+        child.once('error', reject);
+      }),
+      30_000,
+      `${name} start-up`,
+    );
+    return track(name, child, port);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
 }
 
 /** SIGTERM (graceful shutdown), then SIGKILL after a grace period. */

@@ -47,6 +47,8 @@ export interface Verdict {
   detail: string;
 }
 
+const noisy = (...fs: Figures[]) => (fs.some(disturbed) ? ', disturbed by other programs: run again' : '');
+
 export function verdicts(r: BenchResult): Verdict[] {
   const statusRatio = r.status.rps / r.limitB.rps;
   const submitRatio = r.submission.rps / r.limitC.rps;
@@ -56,12 +58,12 @@ export function verdicts(r: BenchResult): Verdict[] {
     {
       label: `status lookup ≥ ${RATIO_TARGET} × limit B`,
       met: statusRatio >= RATIO_TARGET,
-      detail: `${statusRatio.toFixed(2)} × (${int(r.status.rps)} vs ${int(r.limitB.rps)} req/s)`,
+      detail: `${statusRatio.toFixed(2)} × (${int(r.status.rps)} vs ${int(r.limitB.rps)} req/s)${noisy(r.status, r.limitB)}`,
     },
     {
       label: `submission ≥ ${RATIO_TARGET} × limit C`,
       met: submitRatio >= RATIO_TARGET,
-      detail: `${submitRatio.toFixed(2)} × (${int(r.submission.rps)} vs ${int(r.limitC.rps)} req/s)`,
+      detail: `${submitRatio.toFixed(2)} × (${int(r.submission.rps)} vs ${int(r.limitC.rps)} req/s)${noisy(r.submission, r.limitC)}`,
     },
     {
       label: 'zero errors and non-2xx',
@@ -102,10 +104,17 @@ function table(header: string[], body: string[][]): string {
   return lines.join('\n');
 }
 
+/** True when other programs took a fifth or more of the CPU during the step: its figure is low. */
+export function disturbed(f: Figures): boolean {
+  const c = f.cpu;
+  if (!c) return false;
+  return c.other >= 0.2 * (c.server + c.postgres + c.loadGenerator + c.other);
+}
+
 const HEADER = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'ratio'];
 const cells = (name: string, f: Figures, ratio: string) => [
   name,
-  int(f.rps),
+  `${int(f.rps)}${disturbed(f) ? ' †' : ''}`,
   ms(f.p50),
   ms(f.p99),
   String(f.errors),
@@ -170,6 +179,10 @@ export function markdown(r: BenchResult): string {
   out.push('');
   out.push(table(HEADER, rows(r).map((x) => cells(x.name, x.f, x.ratio))));
   out.push('');
+  if (rows(r).some((x) => disturbed(x.f))) {
+    out.push('† Other programs used a fifth or more of the CPU during this step (column "other" below): the figure is low.');
+    out.push('');
+  }
   out.push('CPU time per request during each measured run, from `/proc` (the machine has ' + r.machine.cpus + ' cores; "other" is');
   out.push('kernel work not charged to a process and any other program running at the time):');
   out.push('');

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
 import pg from 'pg';
 
@@ -8,14 +7,15 @@ import pg from 'pg';
 //   GET  /a        limit A — a static HTML string as large as the real status result page
 //   GET  /b/:hash  limit B — one indexed SELECT by code_hash on the reports table (plain `pg`)
 //   POST /c        limit C — BEGIN + INSERT report + INSERT receipt + COMMIT (plain `pg`)
-// Environment: BENCH_DATABASE_URL, BENCH_POOL_SIZE, BENCH_PAGE_FILE, and BENCH_PORT (default: any free port).
+// Environment: BENCH_DATABASE_URL, BENCH_POOL_SIZE, BENCH_PAGE (the page for limit A, base64), and
+// BENCH_PORT (default: any free port).
 
 const url = process.env.BENCH_DATABASE_URL;
-const pageFile = process.env.BENCH_PAGE_FILE;
-if (!url || !pageFile) throw new Error('limits server: BENCH_DATABASE_URL and BENCH_PAGE_FILE are required');
+const pageBase64 = process.env.BENCH_PAGE;
+if (!url || !pageBase64) throw new Error('limits server: BENCH_DATABASE_URL and BENCH_PAGE are required');
 const poolSize = Number(process.env.BENCH_POOL_SIZE ?? 10);
 
-const page = readFileSync(pageFile, 'utf8');
+const page = Buffer.from(pageBase64, 'base64').toString('utf8');
 // The same driver settings as src/db/connect.ts, so only the work per request differs.
 const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000, statement_timeout: 15_000 });
 pool.on('error', () => {});
