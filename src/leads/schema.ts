@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CATEGORIES, text } from '../reports/schema.js';
+import { chinaDate } from './calendar.js';
 import { OUTCOMES } from './workflow.js';
 
 export const STATUSES = ['received', 'verifying', 'investigating', 'concluded', 'not_accepted', 'transferred', 'merged'] as const;
@@ -70,5 +71,5 @@ export const intakeSchema = z.object({
   receivedOn: z
     .string({ error: 'errors.intake.receivedOn' })
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'errors.intake.receivedOn')
-    .refine((d) => d >= '2017-01-01' && d <= new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date()), 'errors.intake.receivedOn'),
+    .refine((d) => d >= '2017-01-01' && d <= chinaDate(new Date()), 'errors.intake.receivedOn'),
 });

@@ -5,6 +5,9 @@ import type { Database } from '../db/schema.js';
 import { addWorkingDays, chinaDate, isWorkingDay, type WorkCalendar } from '../leads/calendar.js';
 import { DUE_SOON_WORKING_DAYS } from '../leads/deadlines.js';
 import type { RenderNotice } from './messages.js';
+
+// Built once, not per call (see chinaDate in src/leads/calendar.ts).
+const CHINA_HOUR = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', hourCycle: 'h23' });
 import { claimDueNotices, deleteSentBefore, enqueueDigests, expandPendingNotices, markFailed, markSent } from './outbox.js';
 
 // Sends what the outbox holds. Several instances may drain at once: each notice is claimed by one
@@ -62,7 +65,7 @@ const MESSAGE_ERRORS = new Set(['EENVELOPE', 'EMESSAGE']);
 
 /** The hour of the day (0–23) in China. */
 export function chinaHour(at: Date): number {
-  return Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', hourCycle: 'h23' }).format(at));
+  return Number(CHINA_HOUR.format(at));
 }
 
 /** Whether the daily digest is due at `now`: a working day in China, from `hour` on, not yet run today. */

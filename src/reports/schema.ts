@@ -69,10 +69,12 @@ export const periodSchema = z.string({ error: 'errors.period.invalid' }).transfo
   return `${year}-${String(month).padStart(2, '0')}`;
 });
 
+// Built once, not per request (see chinaDate in src/leads/calendar.ts).
+const CHINA_MONTH = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' });
+
 /** Year and month in China, where the reporter is, whatever the server's time zone. */
 export function currentMonth(date = new Date()): { year: number; month: number } {
-  const [year, month] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' })
-    .format(date)
+  const [year, month] = CHINA_MONTH.format(date)
     .split('-')
     .map(Number);
   return { year: year!, month: month! };

@@ -96,7 +96,9 @@ export async function submitReport(
       const inputHash = hmac(keys.token, 'input', token, JSON.stringify(input));
       // Only the reporter's page knows the token, so only a repeat from it can reopen the code.
       const receiptKey = hmac(keys.receipt, token);
-      const existing = await findReceipt(db, tokenHash);
+      // Insert first: a repeat is rare, and its conflict on the token sends it round the loop to
+      // find the receipt, so the common case costs one statement.
+      const existing = attempt === 0 ? undefined : await findReceipt(db, tokenHash);
       if (existing?.input_hash.equals(inputHash)) {
         return {
           id: existing.report_id,
