@@ -123,3 +123,13 @@ t.test('the 404 handler is rate-limited too', async (t) => {
   t.equal((await app.inject({ url: '/', remoteAddress: A })).statusCode, 200, 'real pages still work for A');
   t.same(await rowCounts(database.db), before, 'nothing was written');
 });
+
+t.test('a blocked IPv6 guesser does not escape by moving to another address in its subnet', async (t) => {
+  const { app } = await testApp(t, { env: { RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: '1' } });
+  const code = (await app.inject(api('2001:db8:0:1::9'))).json<{ code: string }>().code;
+  const lookup = (ip: string, c: string) => app.inject({ method: 'POST', url: '/api/v1/status', payload: { code: c }, remoteAddress: ip });
+  t.equal((await lookup('2001:db8:0:1::1', '0'.repeat(20))).statusCode, 404);
+  t.equal((await lookup('2001:db8:0:1::1', '0'.repeat(20))).statusCode, 429, 'blocked');
+  t.equal((await lookup('2001:db8:0:1::2', code)).statusCode, 429, 'same subnet, other address: still blocked');
+  t.equal((await lookup('2001:db8:ffff::1', code)).statusCode, 200, 'another subnet is not');
+});

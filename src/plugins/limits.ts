@@ -39,23 +39,26 @@ export default fp(
       };
     };
     // An address that used up its failed lookups is refused every lookup until the window ends,
-    // so a guesser gains nothing by guessing on: a right code would not be answered either.
+    // so a guesser gains nothing by guessing on: a right code would not be answered either. The
+    // map is keyed like the limiter's own counters (an IPv6 client by its subnet), so rotating
+    // addresses inside one subnet does not escape it; like them it lives in memory only.
     const blockedUntil = new Map<string, number>();
-    const lookupLimit = check(opts.limits.lookupsPer15Min, HOUR / 4);
+    const lookupLimit = app.createRateLimit({ max: opts.limits.lookupsPer15Min, timeWindow: HOUR / 4 });
     const failedLimit = app.createRateLimit({ max: opts.limits.failedLookupsPerHour, timeWindow: HOUR });
     app.decorate('limits', {
       submit: check(opts.limits.submissionsPerHour, HOUR),
       lookup: async (request) => {
-        const until = blockedUntil.get(request.ip);
+        const r = await lookupLimit(request);
+        const until = blockedUntil.get(r.key);
         if (until !== undefined && until > Date.now()) throw new TooManyRequestsError(Math.ceil((until - Date.now()) / 1000));
-        if (until !== undefined) blockedUntil.delete(request.ip);
-        await lookupLimit(request);
+        if (until !== undefined) blockedUntil.delete(r.key);
+        if (!r.isAllowed && r.isExceeded) throw new TooManyRequestsError(Math.ceil(r.ttlInSeconds));
       },
       failedLookup: async (request) => {
         const r = await failedLimit(request);
         if (r.isAllowed || !r.isExceeded) return;
         if (blockedUntil.size > 100_000) for (const [k, v] of blockedUntil) if (v <= Date.now()) blockedUntil.delete(k);
-        blockedUntil.set(request.ip, Date.now() + r.ttlInSeconds * 1000);
+        blockedUntil.set(r.key, Date.now() + r.ttlInSeconds * 1000);
         throw new TooManyRequestsError(Math.ceil(r.ttlInSeconds));
       },
       login: check(opts.limits.loginsPer15Min, HOUR / 4),
