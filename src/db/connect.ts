@@ -45,7 +45,9 @@ async function connectPglite(dataDir: string | null): Promise<DatabaseHandle> {
   try {
     const { PGlite } = await import('@electric-sql/pglite');
     const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
-    const pglite = dataDir ? new PGlite(dataDir) : new PGlite();
+    // pg_trgm serves the queue's text search and similar leads (migrations/008), as on a server.
+    const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+    const pglite = new PGlite({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } });
     await pglite.waitReady;
     const pool = new pg.Pool(Object.assign(createPgConfig(pglite), { types }) as pg.PoolConfig);
     ignoreIdleClientErrors(pool);

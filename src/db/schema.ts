@@ -45,6 +45,7 @@ export interface ReportsTable {
   feedback_given_at: Date | null;
   upward: Generated<boolean>;
   clearing_note: string | null;
+  attention: Generated<number>; // 0 none, 1 the reporter wrote, 2 retaliation reported
 }
 
 export interface ReportUpdatesTable {
@@ -148,6 +149,18 @@ export interface MailOutboxTable {
   created_at: Timestamp;
 }
 
+export type MessageKind = 'info' | 'answer' | 'retaliation' | 'question';
+
+export interface ReportMessagesTable {
+  id: Generated<string>;
+  report_id: string;
+  kind: MessageKind;
+  body: string;
+  staff_id: string | null;
+  answered_at: Date | null;
+  created_at: Timestamp;
+}
+
 export interface CalendarDaysTable {
   day: string; // 'YYYY-MM-DD'
   kind: 'holiday' | 'workday';
@@ -161,6 +174,7 @@ export interface Database {
   reports: ReportsTable;
   report_updates: ReportUpdatesTable;
   report_events: ReportEventsTable;
+  report_messages: ReportMessagesTable;
   submission_receipts: SubmissionReceiptsTable;
   staff_users: StaffUsersTable;
   staff_sessions: StaffSessionsTable;

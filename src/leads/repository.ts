@@ -19,14 +19,23 @@ export interface QueueFilters {
 }
 
 export interface Cursor {
+  attention: number;
   dueOn: string | null;
   id: string;
+}
+
+/** The cursor as it travels in the next-page link: attention~due date (or -)~id. */
+export const encodeCursor = (c: Cursor) => `${c.attention}~${c.dueOn ?? '-'}~${c.id}`;
+export function decodeCursor(text: string): Cursor {
+  const [attention, dueOn, id] = text.split('~') as [string, string, string];
+  return { attention: Number(attention), dueOn: dueOn === '-' ? null : dueOn, id };
 }
 
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
- * One page of the queue, most urgent first (due date, then newest). Keyset pagination: the page
+ * One page of the queue: leads whose reporter wrote again first (retaliation above all), then most
+ * urgent (due date), then newest. Keyset pagination: the page
  * after `cursor` is found through the index whatever its depth, never with OFFSET.
  */
 export async function findQueuePage(db: Db, f: QueueFilters, cursor: Cursor | null) {
@@ -34,7 +43,7 @@ export async function findQueuePage(db: Db, f: QueueFilters, cursor: Cursor | nu
     .selectFrom('reports as r')
     .leftJoin('staff_users as a', 'a.id', 'r.assignee_id')
     .select([
-      'r.id', 'r.category', 'r.village', 'r.channel', 'r.status', 'r.priority', 'r.received_at', 'r.due_on',
+      'r.id', 'r.category', 'r.village', 'r.channel', 'r.status', 'r.priority', 'r.received_at', 'r.due_on', 'r.attention',
       'r.real_name', 'a.username as assignee',
       sql<string>`left(r.description, 80)`.as('excerpt'),
     ]);
@@ -55,24 +64,27 @@ export async function findQueuePage(db: Db, f: QueueFilters, cursor: Cursor | nu
     q = q.where((eb) => eb.or([eb('r.description', 'ilike', p), eb('r.subject', 'ilike', p)]));
   }
   if (cursor) {
-    const { dueOn, id } = cursor;
-    q = q.where((eb) =>
-      dueOn === null
-        ? eb.and([eb('r.due_on', 'is', null), eb('r.id', '<', id)])
-        : eb.or([
-            eb('r.due_on', '>', dueOn),
-            eb.and([eb('r.due_on', '=', dueOn), eb('r.id', '<', id)]),
-            eb('r.due_on', 'is', null),
-          ]),
-    );
+    const { attention, dueOn, id } = cursor;
+    q = q.where((eb) => {
+      const sameAttention =
+        dueOn === null
+          ? eb.and([eb('r.due_on', 'is', null), eb('r.id', '<', id)])
+          : eb.or([
+              eb('r.due_on', '>', dueOn),
+              eb.and([eb('r.due_on', '=', dueOn), eb('r.id', '<', id)]),
+              eb('r.due_on', 'is', null),
+            ]);
+      return eb.or([eb('r.attention', '<', attention), eb.and([eb('r.attention', '=', attention), sameAttention])]);
+    });
   }
   const rows = await q
+    .orderBy('r.attention', 'desc')
     .orderBy(sql`r.due_on asc nulls last`)
     .orderBy('r.id', 'desc')
     .limit(PAGE_SIZE + 1)
     .execute();
   const last = rows.length > PAGE_SIZE ? rows[PAGE_SIZE - 1]! : null;
-  return { rows: rows.slice(0, PAGE_SIZE), next: last ? { dueOn: last.due_on, id: last.id } : null };
+  return { rows: rows.slice(0, PAGE_SIZE), next: last ? { attention: last.attention, dueOn: last.due_on, id: last.id } : null };
 }
 
 export async function countByStatus(db: Db): Promise<Record<string, number>> {

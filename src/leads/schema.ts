@@ -23,7 +23,7 @@ export const queueQuerySchema = z.object({
   from: optionalOf(isoDay).catch(undefined),
   to: optionalOf(isoDay).catch(undefined),
   q: optionalOf(z.string().trim().max(100)).catch(undefined),
-  after: optionalOf(z.string().regex(/^(\d{4}-\d{2}-\d{2}|-)~\d{1,18}$/)).catch(undefined),
+  after: optionalOf(z.string().regex(/^[0-2]~(\d{4}-\d{2}-\d{2}|-)~\d{1,18}$/)).catch(undefined),
 });
 
 export const statusChangeSchema = z.object({

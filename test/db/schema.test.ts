@@ -73,6 +73,7 @@ const EXPECTED: Expected = {
     feedback_given_at: col(TS, true, null),
     upward: col('boolean', false, true),
     clearing_note: col('text', true, null),
+    attention: col('smallint', false, true),
   },
   calendar_days: {
     day: col('date', false, false),
@@ -148,6 +149,15 @@ const EXPECTED: Expected = {
     report_id: col('bigint', true, null),
     target_user_id: col('bigint', true, null),
     detail: col('jsonb', false, true),
+  },
+  report_messages: {
+    id: col('bigint', false, true),
+    report_id: col('bigint', false, false),
+    kind: col('text', false, false),
+    body: col('text', false, false),
+    staff_id: col('bigint', true, null),
+    answered_at: col(TS, true, null),
+    created_at: col(TS, false, true),
   },
   mail_outbox: {
     id: col('bigint', false, true),

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { recordAudit } from '../../audit.js';
 import { HttpError } from '../../errors.js';
 import { addWorkingDays, chinaDate } from '../../leads/calendar.js';
-import { countByStatus, findQueuePage, listAssignable, type QueueFilters } from '../../leads/repository.js';
+import { countByStatus, decodeCursor, encodeCursor, findQueuePage, listAssignable, type QueueFilters } from '../../leads/repository.js';
 import { DUE_SOON_WORKING_DAYS } from '../../leads/deadlines.js';
 import { assignSchema, leadIdSchema, noteSchema, prioritySchema, queueQuerySchema, statusChangeSchema, STATUSES } from '../../leads/schema.js';
 import { addNote, assignLead, changeStatus, setPriority } from '../../leads/service.js';
@@ -41,10 +41,10 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
       receivedTo: q.to ? new Date(Date.parse(`${q.to}T00:00:00+08:00`) + 86_400_000) : undefined,
       text: q.q,
     };
-    const cursor = q.after ? { dueOn: q.after.split('~')[0] === '-' ? null : q.after.split('~')[0]!, id: q.after.split('~')[1]! } : null;
+    const cursor = q.after ? decodeCursor(q.after) : null;
     const [page, byStatus, assignable] = await Promise.all([findQueuePage(ctx.db, filters, cursor), statusCounts(), listAssignable(ctx.db)]);
     const query = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== 'after' && v !== undefined) as [string, string][]);
-    if (page.next) query.set('after', `${page.next.dueOn ?? '-'}~${page.next.id}`);
+    if (page.next) query.set('after', encodeCursor(page.next));
     return reply.page('staff/leads', {
       title: request.t('staff.leads.title'),
       staff: request.staff,
