@@ -176,11 +176,23 @@ export async function scrubToTombstone(trx: Transaction<Database>, id: string) {
   await trx.updateTable('report_events').set({ body: null }).where('report_id', '=', id).execute();
 }
 
-/** Leads that may concern the same matter: same village and category, or the same person named. */
-export function findRelated(db: Db, lead: { id: string; village: string | null; category: Category; subject: string | null }) {
-  return db
+/** How many of the newest leads are compared by text: most repeat reports of one matter arrive close together. */
+export const SIMILAR_WINDOW = 3_000;
+const SIMILARITY_THRESHOLD = 0.3;
+
+/**
+ * Leads that may concern the same matter: same village and category, the same person named, or a
+ * text written alike (trigram similarity, which works on Chinese; compared among the newest
+ * SIMILAR_WINDOW leads so the cost stays bounded at any table size). Each says why it is listed.
+ */
+export async function findRelated(db: Db, lead: { id: string; village: string | null; category: Category; subject: string | null; description: string }) {
+  const columns = ['id', 'status', 'category', 'village', 'received_at', sql<string>`left(description, 60)`.as('excerpt')] as const;
+  const byPlaceOrPerson = db
     .selectFrom('reports')
-    .select(['id', 'status', 'category', 'village', 'received_at', sql<string>`left(description, 60)`.as('excerpt')])
+    .select(columns)
+    .select((eb) =>
+      (lead.subject ? eb.case().when(eb.fn('lower', ['subject']), '=', lead.subject.toLowerCase()).then('person').else('place').end() : eb.val('place')).as('reason'),
+    )
     .where('id', '!=', lead.id)
     .where('status', '!=', 'merged')
     .where((eb) => {
@@ -192,6 +204,21 @@ export function findRelated(db: Db, lead: { id: string; village: string | null; 
     .orderBy('received_at', 'desc')
     .limit(10)
     .execute();
+  const byText = lead.description
+    ? db
+        .selectFrom((eb) =>
+          eb.selectFrom('reports').selectAll().where('id', '!=', lead.id).where('status', '!=', 'merged').orderBy('id', 'desc').limit(SIMILAR_WINDOW).as('recent'),
+        )
+        .select(columns)
+        .select(sql<string>`'text'`.as('reason'))
+        .where(sql<boolean>`similarity(description, ${lead.description}) >= ${SIMILARITY_THRESHOLD}`)
+        .orderBy(sql`similarity(description, ${lead.description})`, 'desc')
+        .limit(5)
+        .execute()
+    : Promise.resolve([]);
+  const [a, b] = await Promise.all([byPlaceOrPerson, byText]);
+  const seen = new Set<string>();
+  return [...a, ...b].filter((r) => !seen.has(r.id) && seen.add(r.id));
 }
 
 /** The leads a clerk recorded, newest first, with their status only. */

@@ -49,7 +49,7 @@ t.test('web reports land in the queue with their acceptance deadline; filters na
   t.notMatch(soon.body, `/staff/leads/${a.id}"`, 'a lead due in 15 working days is not due soon');
 });
 
-t.test('keyset pagination walks every lead once, most urgent first', async (t) => {
+t.test('keyset pagination walks every lead once: a waiting reporter first, then most urgent', async (t) => {
   const ta = await testApp(t);
   const keys = reportKeys(TEST_SECRET);
   const rows = Array.from({ length: 130 }, (_, i) => ({
@@ -57,6 +57,7 @@ t.test('keyset pagination walks every lead once, most urgent first', async (t) =
     category: 'duty' as const,
     description: `第${i}条测试线索，内容足够长。`,
     due_on: i % 3 === 0 ? null : `2027-01-${String((i % 28) + 1).padStart(2, '0')}`,
+    attention: i % 17 === 0 ? 2 : i % 11 === 0 ? 1 : 0,
   }));
   await ta.database.db.insertInto('reports').values(rows).execute();
   const agent = await signIn(ta, 'viewer');
@@ -73,10 +74,11 @@ t.test('keyset pagination walks every lead once, most urgent first', async (t) =
   t.equal(pages, 3);
   t.equal(seen.length, 130);
   t.equal(new Set(seen).size, 130, 'no lead twice');
-  const dues = await ta.database.db.selectFrom('reports').select(['id', 'due_on']).execute();
-  const dueOf = new Map(dues.map((d) => [d.id, d.due_on]));
-  const order = seen.map((id) => dueOf.get(id) ?? '9999');
-  t.same(order, [...order].sort(), 'ordered by due date, leads without one last');
+  const dues = await ta.database.db.selectFrom('reports').select(['id', 'due_on', 'attention']).execute();
+  const keyOf = new Map(dues.map((d) => [d.id, `${2 - d.attention} ${d.due_on ?? '9999'}`]));
+  const order = seen.map((id) => keyOf.get(id)!);
+  t.same(order, [...order].sort(), 'retaliation, then a reporter who wrote, then by due date, leads without one last');
+  t.equal(order[0]!.slice(0, 1), '0', 'a retaliation report is on top');
 });
 
 t.test('the workflow: accept, investigate, conclude; the reporter sees each public update', async (t) => {
@@ -163,4 +165,23 @@ t.test('text typed by reporters is escaped in staff views', async (t) => {
   t.match(page.body, '&lt;script&gt;');
   const queue = await admin.get('/staff/leads');
   t.notMatch(queue.body, '<script>alert');
+});
+
+t.test('related leads: same village and category, the same person named, or text written alike', async (t) => {
+  const ta = await testApp(t);
+  const lead = await report(ta, {
+    category: 'funds', village: 'gulu', subject: '王某某',
+    description: '村会计以协调费名义收取危房改造补助户五百元，不交就不给申报。',
+  });
+  const place = await report(ta, { category: 'funds', village: 'gulu', description: '补助资金被挪去修路，一分没发到户。' });
+  const person = await report(ta, { category: 'duty', village: 'caoping', subject: '王某某', description: '他家的旧房被报成危房领了补助。' });
+  const text = await report(ta, { category: 'integrity', village: 'wuniu', description: '村会计以协调费名义收取危房改造补助户三百元，不交就不给申报。' });
+  const other = await report(ta, { category: 'policy', village: 'xindian', description: '评定危房等级时没有入户查看，全凭村干部一句话。' });
+  const admin = await signIn(ta, 'admin');
+  const page = (await admin.get(`/staff/leads/${lead.id}`)).body;
+  const related = page.slice(page.indexOf('id="related-title"'));
+  t.match(related, new RegExp(`#${place.id}</a> · 同村同类`));
+  t.match(related, new RegExp(`#${person.id}</a> · 涉及同一人`));
+  t.match(related, new RegExp(`#${text.id}</a> · 内容相似`), 'a report written alike, in another village and category');
+  t.notMatch(related, `#${other.id}</a>`, 'an unrelated report is not listed');
 });
