@@ -48,7 +48,8 @@ export async function findQueuePage(db: Db, f: QueueFilters, cursor: Cursor | nu
       sql<string>`left(r.description, 80)`.as('excerpt'),
     ]);
   // Merged duplicates are followed through the lead they were merged into: the queue counts a case once.
-  q = f.status ? q.where('r.status', '=', f.status) : q.where('r.status', '!=', 'merged');
+  // Said as merged_into_id IS NULL to match the queue indexes (see migrations/008).
+  q = f.status ? q.where('r.status', '=', f.status) : q.where('r.merged_into_id', 'is', null);
   if (f.category) q = q.where('r.category', '=', f.category);
   if (f.village) q = q.where('r.village', '=', f.village);
   if (f.channel) q = q.where('r.channel', '=', f.channel);
@@ -219,6 +220,31 @@ export async function findRelated(db: Db, lead: { id: string; village: string | 
   const [a, b] = await Promise.all([byPlaceOrPerson, byText]);
   const seen = new Set<string>();
   return [...a, ...b].filter((r) => !seen.has(r.id) && seen.add(r.id));
+}
+
+export type StatisticsDimension = 'status' | 'category' | 'channel' | 'village' | 'month' | 'outcome';
+
+/**
+ * Every report counted once per dimension, merged duplicates included (the queue counts a case
+ * once; the statistics count each report). One scan for all dimensions. village '' is "not given";
+ * month is the month received, in China.
+ */
+export async function leadStatistics(db: Db): Promise<Record<StatisticsDimension, Map<string, number>>> {
+  const { rows } = await sql<{ g: number; status: string; category: string; channel: string; village: string; month: string; outcome: string | null; n: string }>`
+    SELECT GROUPING(status, category, channel, village, month, outcome) AS g, status, category, channel, village, month, outcome, count(*) AS n
+      FROM (SELECT status, category, channel, coalesce(village, '') AS village, outcome,
+                   to_char(received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS month
+              FROM reports) r
+     GROUP BY GROUPING SETS ((status), (category), (channel), (village), (month), (outcome))`.execute(db);
+  // GROUPING(...) has a 0 bit for the one column each row is grouped by, in this order.
+  const dims: StatisticsDimension[] = ['status', 'category', 'channel', 'village', 'month', 'outcome'];
+  const out = Object.fromEntries(dims.map((d) => [d, new Map<string, number>()])) as Record<StatisticsDimension, Map<string, number>>;
+  for (const row of rows) {
+    const dim = dims.find((_, i) => (row.g & (1 << (dims.length - 1 - i))) === 0)!;
+    const key = row[dim];
+    if (key !== null) out[dim].set(key, Number(row.n));
+  }
+  return out;
 }
 
 /** The leads a clerk recorded, newest first, with their status only. */

@@ -17,6 +17,7 @@ import intakeRoutes from './intake.js';
 import leadActionRoutes from './lead-actions.js';
 import auditRoutes from './audit.js';
 import leadRoutes from './leads.js';
+import statisticsRoutes from './statistics.js';
 import loginRoutes from './login.js';
 import twoFactorRoutes from './two-factor.js';
 import userRoutes from './users.js';
@@ -111,6 +112,7 @@ export default async function staffRoutes(app: FastifyInstance, ctx: StaffContex
   await app.register(auditRoutes, ctx);
   await app.register(userRoutes, ctx);
   await app.register(leadRoutes, ctx);
+  await app.register(statisticsRoutes, ctx);
   await app.register(leadActionRoutes, ctx);
   await app.register(intakeRoutes, ctx);
   await app.register(calendarRoutes, ctx);

@@ -11,6 +11,7 @@ type Action = { name: string; run: (a: StaffAgent, id: string) => ReturnType<Sta
 
 const ACTIONS: Action[] = [
   { name: 'read the queue', run: (a) => a.get('/staff/leads'), allowed: ['admin', 'investigator', 'viewer'] },
+  { name: 'read the statistics', run: (a) => a.get('/staff/statistics'), allowed: ['admin', 'investigator', 'viewer'] },
   { name: 'open a lead', run: (a, id) => a.get(`/staff/leads/${id}`), allowed: ['admin', 'investigator', 'viewer'] },
   { name: 'change status', run: (a, id) => a.post(`/staff/leads/${id}/status`, { version: '999', to: 'verifying' }), allowed: ['admin', 'investigator'] },
   { name: 'assign', run: (a, id) => a.post(`/staff/leads/${id}/assign`, { version: '999', assignee: 'none' }), allowed: ['admin', 'investigator'] },

@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import { staleWhileRevalidate } from '../../cache.js';
+import { CATEGORIES } from '../../reports/schema.js';
+import { chinaDate } from '../../leads/calendar.js';
+import { leadStatistics } from '../../leads/repository.js';
+import { CHANNELS, STATUSES } from '../../leads/schema.js';
+import { OUTCOMES } from '../../leads/workflow.js';
+import type { StaffContext } from './index.js';
+
+const STATISTICS_TTL_MS = 60_000;
+const MONTHS_SHOWN = 12;
+
+/** 'YYYY-MM' of the months ending with the current one (in China), newest first. */
+function recentMonths(today: string, count: number): string[] {
+  const [y, m] = today.split('-').map(Number) as [number, number];
+  return Array.from({ length: count }, (_, i) => {
+    const d = new Date(Date.UTC(y, m - 1 - i, 1));
+    return d.toISOString().slice(0, 7);
+  });
+}
+
+function lastDayOf(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+}
+
+// Figures for the campaign leadership (viewers) and staff: every report counted, duplicates too;
+// each figure links to the queue filtered the same way (except outcomes, which the queue does not
+// filter by). Computed in one scan, at most once a minute per instance.
+export default async function statisticsRoutes(app: FastifyInstance, ctx: StaffContext) {
+  const statistics = staleWhileRevalidate(STATISTICS_TTL_MS, () => leadStatistics(ctx.db));
+
+  app.get('/statistics', { config: { roles: ['admin', 'investigator', 'viewer'] } }, async (request, reply) => {
+    const s = await statistics();
+    const rows = (keys: readonly string[], counts: Map<string, number>, href: (key: string) => string | null) =>
+      keys.map((key) => ({ key, n: counts.get(key) ?? 0, href: href(key) }));
+    const villages = [...ctx.campaign.villages.map((v) => v.id), 'other', ''];
+    const months = recentMonths(chinaDate(new Date()), MONTHS_SHOWN);
+    return reply.page('staff/statistics', {
+      title: request.t('staff.statistics.title'),
+      staff: request.staff,
+      total: [...s.status.values()].reduce((a, b) => a + b, 0),
+      byStatus: rows(STATUSES, s.status, (k) => `/staff/leads?status=${k}`),
+      byCategory: rows(CATEGORIES, s.category, (k) => `/staff/leads?category=${k}`),
+      byChannel: rows(CHANNELS, s.channel, (k) => `/staff/leads?channel=${k}`),
+      // Reports that name no village cannot be filtered for in the queue.
+      byVillage: rows(villages, s.village, (k) => (k ? `/staff/leads?village=${k}` : null)),
+      byMonth: rows(months, s.month, (k) => `/staff/leads?from=${k}-01&to=${lastDayOf(k)}`),
+      byOutcome: rows(OUTCOMES, s.outcome, () => null),
+    });
+  });
+}
