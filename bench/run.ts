@@ -22,8 +22,10 @@ import {
   stop,
   type Server,
 } from './lib/processes.js';
-import { disturbed, printResult, verdicts, writeDoc, type BenchResult } from './lib/report.js';
+import { disturbed, printResult, verdicts, writeDoc, type BenchResult, type QueueFigures } from './lib/report.js';
 import { seedReports } from './lib/seed.js';
+import { compileQueueQuery, explainQuery, queuePages, staffCookie } from './lib/queue.js';
+import { seedLeads } from '../src/leads/seed.js';
 
 // npm run bench: the bare ceilings (limits A, B, C) and the real endpoints, in one run, on a fresh
 // PostgreSQL database that is dropped at the end, then a short run of the embedded (PGlite) mode.
@@ -222,11 +224,14 @@ async function postgresPart() {
   const page = Buffer.alloc(pageBytes, ' ');
   nearest.copy(page);
 
+  const staffPages = queuePages(villages[0]!);
+  const queueQueries = staffPages.map((p) => compileQueueQuery(p.filters));
   step('starting the bare limits server (bench/servers/limits.ts)');
   const limits = await startIpcServer('limits', ROOT, 'bench/servers/limits.ts', {
     BENCH_DATABASE_URL: dbUrl,
     BENCH_POOL_SIZE: String(opts.poolSize),
     BENCH_PAGE: page.toString('base64'),
+    BENCH_QUEUE_QUERIES: JSON.stringify(queueQueries),
   });
 
   const codeKey = deriveKey(SECRET, 'tracking-code');
@@ -248,6 +253,29 @@ async function postgresPart() {
   const limitC = await run({ name: 'limit C', url: limits.url, method: 'POST', path: '/c', headers: JSON_TYPE, body: SUBMISSION }, limits);
   const submission = await run(submissionTarget('submission', app), app);
 
+  // The staff queue at each size: leads seeded up to it, then each page against its bare query.
+  const queue: QueueFigures[] = [];
+  if (opts.queueLeads.length) {
+    const cookie = await staffCookie(dbUrl);
+    const leadPool = new pg.Pool({ connectionString: dbUrl, max: 2 });
+    try {
+      for (const size of opts.queueLeads) {
+        const have = Number((await leadPool.query<{ n: string }>('SELECT count(*) AS n FROM reports')).rows[0]!.n);
+        step(`seeding leads up to ${size.toLocaleString('en-US')} (${(size - have).toLocaleString('en-US')} more)`);
+        if (size > have) await seedLeads(leadPool, size - have);
+        // A queue this size in steady state: autovacuum would have set the visibility map by now.
+        await leadPool.query('VACUUM ANALYZE reports');
+        for (const [i, p] of staffPages.entries()) {
+          const bare = await run({ name: `limit Q: ${p.name}, ${size} leads`, url: limits.url, method: 'GET', path: `/q/${i}` }, limits);
+          const real = await run({ name: `queue ${p.name}, ${size} leads`, url: app.url, method: 'GET', path: p.path, headers: { cookie } }, app);
+          queue.push({ leads: size, page: p.name, path: p.path, bare, app: real, plan: await explainQuery(leadPool, queueQueries[i]!) });
+        }
+      }
+    } finally {
+      await leadPool.end();
+    }
+  }
+
   const peakUnderLoad = appRss.stop();
   const hwm = memoryOf(app.pid)?.hwm ?? NaN;
   await stop(limits);
@@ -261,6 +289,7 @@ async function postgresPart() {
     limitC,
     status,
     submission,
+    queue,
     pgMemory: { idle, peakUnderLoad, hwm },
   };
 }

@@ -25,9 +25,11 @@ export interface Options {
   timeout: number;
   /** Before each measured step, wait up to this many seconds for other programs' load to pass. */
   quietWait: number;
+  /** Lead counts at which the staff queue is measured (leads seeded up to each in turn); empty skips it. */
+  queueLeads: number[];
 }
 
-const SPEC: Record<Exclude<keyof Options, 'adminUrl' | 'appDir' | 'write'>, { env: string; def: number; min: number }> = {
+const SPEC: Record<Exclude<keyof Options, 'adminUrl' | 'appDir' | 'write' | 'queueLeads'>, { env: string; def: number; min: number }> = {
   duration: { env: 'BENCH_DURATION', def: 10, min: 1 },
   warmup: { env: 'BENCH_WARMUP', def: 3, min: 0 },
   connections: { env: 'BENCH_CONNECTIONS', def: 10, min: 1 },
@@ -35,7 +37,7 @@ const SPEC: Record<Exclude<keyof Options, 'adminUrl' | 'appDir' | 'write'>, { en
   reports: { env: 'BENCH_REPORTS', def: 10_000, min: 1 },
   lookupCodes: { env: 'BENCH_LOOKUP_CODES', def: 500, min: 1 },
   embeddedDuration: { env: 'BENCH_EMBEDDED_DURATION', def: 5, min: 0 },
-  timeout: { env: 'BENCH_TIMEOUT', def: 600, min: 30 },
+  timeout: { env: 'BENCH_TIMEOUT', def: 1800, min: 30 },
   quietWait: { env: 'BENCH_QUIET_WAIT', def: 10, min: 0 },
 };
 
@@ -59,7 +61,8 @@ export const USAGE = `npm run bench [-- options]
   --reports=N            reports seeded                      (BENCH_REPORTS, 10000)
   --lookup-codes=N       codes the lookups rotate through    (BENCH_LOOKUP_CODES, 500)
   --embedded-duration=S  embedded (PGlite) run, 0 to skip    (BENCH_EMBEDDED_DURATION, 5)
-  --timeout=S            give up and clean up after          (BENCH_TIMEOUT, 600)
+  --queue-leads=N,N      staff queue measured at these sizes (BENCH_QUEUE_LEADS, 100000,1000000; 0 skips)
+  --timeout=S            give up and clean up after          (BENCH_TIMEOUT, 1800)
   --quiet-wait=S         wait for other load before each step (BENCH_QUIET_WAIT, 10)
   --admin-url=URL        PostgreSQL admin connection         (BENCH_ADMIN_URL, postgres://postgres@127.0.0.1:5432/postgres)
   --app-dir=DIR          run the app from another checkout   (BENCH_APP_DIR, this one), e.g. to measure a proposed change
@@ -70,6 +73,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   let write = env.BENCH_WRITE !== '0';
   let adminUrl = env.BENCH_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   let appDir = env.BENCH_APP_DIR || undefined;
+  let queueLeads = env.BENCH_QUEUE_LEADS || '100000,1000000';
   for (const key of Object.keys(SPEC) as (keyof typeof SPEC)[]) {
     const v = env[SPEC[key].env];
     if (v) values[key] = v;
@@ -92,11 +96,19 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
       appDir = m[2]!;
       continue;
     }
+    if (m && m[1] === 'queue-leads') {
+      queueLeads = m[2]!;
+      continue;
+    }
     const key = m ? FLAG_OF[m[1]!] : undefined;
     if (!m || !key) throw new Error(`Unknown argument ${arg}\n${USAGE}`);
     values[key] = m[2]!;
   }
-  const out = { adminUrl, appDir, write } as Options;
+  const sizes = queueLeads === '0' ? [] : queueLeads.split(',').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1) || sizes.some((n, i) => i > 0 && n <= sizes[i - 1]!)) {
+    throw new Error(`queue-leads must be increasing whole numbers, or 0 (got ${queueLeads})`);
+  }
+  const out = { adminUrl, appDir, write, queueLeads: sizes } as Options;
   for (const key of Object.keys(SPEC) as (keyof typeof SPEC)[]) {
     const raw = values[key];
     const n = raw === undefined ? SPEC[key].def : Number(raw);

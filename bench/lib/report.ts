@@ -4,6 +4,17 @@ import type { Options } from './options.js';
 
 // Turns one run's figures into the console table and the generated section of docs/PERFORMANCE.md.
 
+/** One staff queue page at one table size, with the bare route running the same query. */
+export interface QueueFigures {
+  leads: number;
+  page: string;
+  path: string;
+  bare: Figures;
+  app: Figures;
+  /** EXPLAIN (ANALYZE, BUFFERS) of the page's query at this size, warm. */
+  plan: string;
+}
+
 export interface BenchResult {
   date: Date;
   machine: { cpus: number; model: string; memoryGb: number; kernel: string };
@@ -20,6 +31,7 @@ export interface BenchResult {
   limitC: Figures;
   status: Figures;
   submission: Figures;
+  queue: QueueFigures[];
   /** The app on PostgreSQL: RSS once started, highest RSS sampled during its loads, VmHWM at the end. */
   pgMemory: { idle: number; peakUnderLoad: number; hwm: number };
   embedded?: {
@@ -36,6 +48,9 @@ export interface BenchResult {
 
 export const RSS_LIMIT = 200 * 1024 * 1024;
 export const RATIO_TARGET = 0.8;
+export const QUEUE_P99_MS = 50;
+/** The issue's queue targets are stated at a million leads. */
+export const QUEUE_TARGET_LEADS = 1_000_000;
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
@@ -52,7 +67,27 @@ const noisy = (...fs: Figures[]) => (fs.some(disturbed) ? ', disturbed by other 
 export function verdicts(r: BenchResult): Verdict[] {
   const statusRatio = r.status.rps / r.limitB.rps;
   const submitRatio = r.submission.rps / r.limitC.rps;
-  const all = [r.limitA, r.limitB, r.limitC, r.status, r.submission, ...(r.embedded ? [r.embedded.lookup, r.embedded.submission] : [])];
+  const all = [
+    r.limitA, r.limitB, r.limitC, r.status, r.submission,
+    ...r.queue.flatMap((q) => [q.bare, q.app]),
+    ...(r.embedded ? [r.embedded.lookup, r.embedded.submission] : []),
+  ];
+  const largest = Math.max(0, ...r.queue.map((q) => q.leads));
+  const small = largest < QUEUE_TARGET_LEADS ? ` (measured at ${int(largest)} leads only, not the ${int(QUEUE_TARGET_LEADS)} of the target)` : '';
+  const queueVerdicts = r.queue
+    .filter((q) => q.leads === largest)
+    .flatMap((q): Verdict[] => [
+      {
+        label: `queue ${q.page}: p99 < ${QUEUE_P99_MS} ms at ${int(q.leads)} leads`,
+        met: q.app.p99 < QUEUE_P99_MS && !small,
+        detail: `p99 ${ms(q.app.p99)} ms${small}`,
+      },
+      {
+        label: `queue ${q.page} ≥ ${RATIO_TARGET} × its bare query at ${int(q.leads)} leads`,
+        met: q.app.rps / q.bare.rps >= RATIO_TARGET && !small,
+        detail: `${(q.app.rps / q.bare.rps).toFixed(2)} × (${int(q.app.rps)} vs ${int(q.bare.rps)} req/s)${noisy(q.app, q.bare)}${small}`,
+      },
+    ]);
   const bad = all.filter((f) => f.errors + f.non2xx > 0);
   return [
     {
@@ -65,6 +100,7 @@ export function verdicts(r: BenchResult): Verdict[] {
       met: submitRatio >= RATIO_TARGET,
       detail: `${submitRatio.toFixed(2)} × (${int(r.submission.rps)} vs ${int(r.limitC.rps)} req/s)${noisy(r.submission, r.limitC)}`,
     },
+    ...queueVerdicts,
     {
       label: 'zero errors and non-2xx',
       met: bad.length === 0,
@@ -96,6 +132,10 @@ function rows(r: BenchResult): Row[] {
       ratio: `${ratio(r.status, r.limitB, 'B')} (${ratio(r.status, r.limitA, 'A')})`,
     },
     { name: 'app: POST /api/v1/reports submission', f: r.submission, ratio: ratio(r.submission, r.limitC, 'C') },
+    ...r.queue.flatMap((q) => [
+      { name: `limit Q: bare Fastify + the queue's ${q.page} query (pg), ${int(q.leads)} leads`, f: q.bare, ratio: '' },
+      { name: `app: GET ${q.path}, ${int(q.leads)} leads`, f: q.app, ratio: ratio(q.app, q.bare, 'Q') },
+    ]),
   ];
 }
 
@@ -212,6 +252,22 @@ export function markdown(r: BenchResult): string {
         cells('embedded: POST /api/v1/reports', e.submission, '').slice(0, 6),
       ]),
     );
+  }
+  if (r.queue.length) {
+    out.push('');
+    out.push(
+      `Staff queue: leads seeded up to each size (\`src/leads/seed.ts\`), then VACUUM ANALYZE; the app's pages are fetched by a signed-in ` +
+        "investigator; limit Q runs the very SQL the app sends (compiled from `queueQuery`) through `pg` and answers the rows as JSON. " +
+        'Query plans of the measured pages (EXPLAIN ANALYZE, warm):',
+    );
+    for (const q of r.queue) {
+      out.push('');
+      out.push(`${q.page}, ${int(q.leads)} leads (\`${q.path}\`):`);
+      out.push('');
+      out.push('```');
+      out.push(q.plan);
+      out.push('```');
+    }
   }
   out.push('');
   out.push('| target | result |');

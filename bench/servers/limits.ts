@@ -7,8 +7,9 @@ import pg from 'pg';
 //   GET  /a        limit A — a static HTML string as large as the real status result page
 //   GET  /b/:hash  limit B — one indexed SELECT by code_hash on the reports table (plain `pg`)
 //   POST /c        limit C — BEGIN + INSERT report + INSERT receipt + COMMIT (plain `pg`)
-// Environment: BENCH_DATABASE_URL, BENCH_POOL_SIZE, BENCH_PAGE (the page for limit A, base64), and
-// BENCH_PORT (default: any free port).
+//   GET  /q/:n     limit Q — the staff queue's keyset query n, exactly as the app sends it, rows as JSON
+// Environment: BENCH_DATABASE_URL, BENCH_POOL_SIZE, BENCH_PAGE (the page for limit A, base64),
+// BENCH_QUEUE_QUERIES (JSON: [{sql, parameters}]) and BENCH_PORT (default: any free port).
 
 const url = process.env.BENCH_DATABASE_URL;
 const pageBase64 = process.env.BENCH_PAGE;
@@ -16,6 +17,7 @@ if (!url || !pageBase64) throw new Error('limits server: BENCH_DATABASE_URL and 
 const poolSize = Number(process.env.BENCH_POOL_SIZE ?? 10);
 
 const page = Buffer.from(pageBase64, 'base64').toString('utf8');
+const queueQueries = JSON.parse(process.env.BENCH_QUEUE_QUERIES ?? '[]') as { sql: string; parameters: unknown[] }[];
 // The same driver settings as src/db/connect.ts, so only the work per request differs.
 const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000, statement_timeout: 15_000 });
 pool.on('error', () => {});
@@ -30,6 +32,12 @@ app.get<{ Params: { hash: string } }>('/b/:hash', async (request, reply) => {
   ]);
   if (r.rows.length === 0) return reply.code(404).send({ error: 'not_found' });
   return r.rows[0];
+});
+
+app.get<{ Params: { n: string } }>('/q/:n', async (request, reply) => {
+  const q = queueQueries[Number(request.params.n)];
+  if (!q) return reply.code(404).send({ error: 'not_found' });
+  return (await pool.query(q.sql, q.parameters)).rows;
 });
 
 interface Submission {

@@ -39,6 +39,13 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}
  * after `cursor` is found through the index whatever its depth, never with OFFSET.
  */
 export async function findQueuePage(db: Db, f: QueueFilters, cursor: Cursor | null) {
+  const rows = await queueQuery(db, f, cursor).execute();
+  const last = rows.length > PAGE_SIZE ? rows[PAGE_SIZE - 1]! : null;
+  return { rows: rows.slice(0, PAGE_SIZE), next: last ? { attention: last.attention, dueOn: last.due_on, id: last.id } : null };
+}
+
+/** The query behind a queue page (one row more than a page, to know whether another follows); the bench runs it bare. */
+export function queueQuery(db: Db, f: QueueFilters, cursor: Cursor | null) {
   let q = db
     .selectFrom('reports as r')
     .leftJoin('staff_users as a', 'a.id', 'r.assignee_id')
@@ -78,14 +85,11 @@ export async function findQueuePage(db: Db, f: QueueFilters, cursor: Cursor | nu
       return eb.or([eb('r.attention', '<', attention), eb.and([eb('r.attention', '=', attention), sameAttention])]);
     });
   }
-  const rows = await q
+  return q
     .orderBy('r.attention', 'desc')
     .orderBy(sql`r.due_on asc nulls last`)
     .orderBy('r.id', 'desc')
-    .limit(PAGE_SIZE + 1)
-    .execute();
-  const last = rows.length > PAGE_SIZE ? rows[PAGE_SIZE - 1]! : null;
-  return { rows: rows.slice(0, PAGE_SIZE), next: last ? { attention: last.attention, dueOn: last.due_on, id: last.id } : null };
+    .limit(PAGE_SIZE + 1);
 }
 
 export async function countByStatus(db: Db): Promise<Record<string, number>> {
