@@ -22,8 +22,9 @@ import {
   stop,
   type Server,
 } from './lib/processes.js';
-import { disturbed, printResult, verdicts, writeDoc, type BenchResult, type QueueFigures } from './lib/report.js';
+import { disturbed, printResult, uploadSummary, verdicts, writeDoc, type BenchResult, type QueueFigures } from './lib/report.js';
 import { seedReports } from './lib/seed.js';
+import { measureUploads } from './lib/uploads.js';
 import { compileQueueQuery, explainQuery, queuePages, staffCookie } from './lib/queue.js';
 import { seedLeads } from '../src/leads/seed.js';
 
@@ -278,6 +279,12 @@ async function postgresPart() {
 
   const peakUnderLoad = appRss.stop();
   const hwm = memoryOf(app.pid)?.hwm ?? NaN;
+  // Last, after the memory figures above are taken: photos are decoded, so uploads have a memory
+  // target of their own (bench/lib/uploads.ts).
+  await quiet();
+  step('uploads: a report with one 3 MB photo, 20 one after the other, then 10 at once');
+  const uploads = await measureUploads(app.url, app.pid);
+  console.log(`  ${uploadSummary(uploads)}`);
   await stop(limits);
   await stop(app);
   return {
@@ -291,6 +298,7 @@ async function postgresPart() {
     submission,
     queue,
     pgMemory: { idle, peakUnderLoad, hwm },
+    uploads,
   };
 }
 

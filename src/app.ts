@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import type { DestinationStream } from 'pino';
 import type { Campaign } from './campaign.js';
-import type { Config } from './config.js';
+import { CampaignStore } from './campaign-store.js';
+import type { Config, UploadLimits } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import type { Database } from './db/schema.js';
 import type { WorkCalendar } from './leads/calendar.js';
@@ -24,7 +25,9 @@ import { reportKeys, type ReportKeys } from './reports/service.js';
 import apiRoutes from './routes/public/api.js';
 import healthRoutes from './routes/public/health.js';
 import pageRoutes from './routes/public/pages.js';
+import posterRoutes from './routes/public/poster.js';
 import reportRoutes from './routes/public/report.js';
+import resultRoutes from './routes/public/results.js';
 import statusRoutes from './routes/public/status.js';
 import staffRoutes, { type StaffContext } from './routes/staff/index.js';
 import { deriveKey } from './secret.js';
@@ -44,6 +47,10 @@ export interface PublicContext {
   campaign: Campaign;
   publicUrl: string;
   rules: LeadRules;
+  /** Files per submission and their sizes (src/attachments/upload.ts). */
+  uploads: UploadLimits;
+  /** Seals stored attachments. */
+  attachmentKey: Buffer;
 }
 
 export interface AppDeps {
@@ -52,6 +59,10 @@ export interface AppDeps {
   calendar: WorkCalendar;
   /** Where logs go (tests capture them to prove no address or code is ever logged). */
   logStream?: DestinationStream;
+}
+
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
 }
 
 // Bodies are small forms; 5,000 Chinese characters percent-encoded are ~45 KB.
@@ -65,8 +76,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   if (!config.appSecret) throw new Error('buildApp needs config.appSecret');
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
-    // A hop count is valid at run time (proxy-addr) though Fastify's types omit it.
-    trustProxy: config.trustProxy as boolean | string | string[],
+    // Fastify 5 takes a hop count as trusting no hop at all (it cannot check who connects), which
+    // would leave TRUST_PROXY=1 silently without effect: the count is honoured here as proxy-addr
+    // always did, trusting that many hops nearest the server, whoever they are (see README).
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // A malformed URL never reaches the hooks: answer it with the same error page (and headers).
     frameworkErrors: (_error, request, reply) => {
       reply.headers(BASELINE_HEADERS);
@@ -83,7 +96,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       ...(deps.logStream ? { stream: deps.logStream } : {}),
     },
   });
-  app.decorate('campaign', deps.campaign);
+  // One campaign object for the app's life, updated in place when an admin changes a setting.
+  const campaign = new CampaignStore(deps.database.db, deps.campaign);
+  await campaign.refresh();
+  app.decorate('campaign', campaign.live);
   // Forms are urlencoded and the API is JSON: any other body (Fastify parses text/plain by
   // default) is answered 415 rather than reaching a handler as a bare string.
   app.removeContentTypeParser('text/plain');
@@ -92,12 +108,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(formbody, { parser: parseFormBody });
   await app.register(i18n, { secureCookies: config.secureCookies });
   await app.register(security, { secure: config.secureCookies });
-  await app.register(limits, { limits: config.rateLimits });
-  await app.register(views, { campaign: deps.campaign });
+  await app.register(limits, { limits: config.rateLimits, redis: config.redis, addressKey: deriveKey(config.appSecret, 'rate-limit-key') });
+  await app.register(views, { campaign: campaign.live });
   await app.register(errors);
   const calendar = new CalendarStore(deps.database.db, deps.calendar);
   await calendar.refresh();
-  await app.register(jobs, { db: deps.database.db, calendar });
+  await app.register(jobs, { db: deps.database.db, calendar, campaign, staff: config.staff });
   await app.register(mail, { db: deps.database.db, settings: config.mail, publicUrl: config.publicUrl, calendar });
 
   await app.register(fastifyStatic, {
@@ -111,18 +127,27 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     get calendar() {
       return calendar.current;
     },
-    deadlines: deps.campaign.deadlines,
-    leadership: deps.campaign.leadership,
+    // The deadlines in force, as admins last set them.
+    get deadlines() {
+      return campaign.live.deadlines;
+    },
+    get leadership() {
+      return campaign.live.leadership;
+    },
   };
   const ctx: PublicContext = {
     db: deps.database.db,
     keys: reportKeys(config.appSecret),
-    reportSchema: makeReportInputSchema(deps.campaign.villages.map((v) => v.id)),
-    campaign: deps.campaign,
+    reportSchema: makeReportInputSchema(() => campaign.live.villages.map((v) => v.id)),
+    campaign: campaign.live,
     publicUrl: config.publicUrl,
     rules,
+    uploads: config.uploads,
+    attachmentKey: deriveKey(config.appSecret, 'attachment-seal'),
   };
   await app.register(pageRoutes, ctx);
+  await app.register(resultRoutes, ctx);
+  await app.register(posterRoutes, ctx);
   await app.register(reportRoutes, ctx);
   await app.register(statusRoutes, ctx);
   await app.register(apiRoutes, { ...ctx, prefix: '/api/v1' });
@@ -133,8 +158,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     identityKey: ctx.keys.identity,
     reportSchema: ctx.reportSchema,
     reportKeys: ctx.keys,
-    campaign: deps.campaign,
+    campaign: campaign.live,
+    campaignStore: campaign,
     totpKey: deriveKey(config.appSecret, 'totp-seal'),
+    attachmentKey: ctx.attachmentKey,
     calendar,
     settings: config.staff,
     secureCookies: config.secureCookies,

@@ -30,11 +30,28 @@ export type AuditAction =
   | 'lead.note'
   | 'lead.merge'
   | 'lead.feedback'
+  | 'lead.question'
+  | 'lead.handled'
   | 'identity.verify'
   | 'identity.reveal'
   | 'identity.reveal.denied'
+  | 'attachment.download'
+  | 'attachment.denied'
   | 'calendar.set'
-  | 'calendar.remove';
+  | 'calendar.remove'
+  | 'problem.create'
+  | 'problem.link'
+  | 'problem.progress'
+  | 'problem.file'
+  | 'problem.export'
+  | 'lookback.draw'
+  | 'lookback.finding'
+  | 'case.write'
+  | 'case.approve'
+  | 'case.approve.denied'
+  | 'case.unpublish'
+  | 'campaign.set'
+  | 'campaign.reset';
 
 // Every action once; a Record so that an action missing here fails the type check.
 const AUDIT_ACTION_SET: Record<AuditAction, true> = {
@@ -61,11 +78,28 @@ const AUDIT_ACTION_SET: Record<AuditAction, true> = {
   'lead.note': true,
   'lead.merge': true,
   'lead.feedback': true,
+  'lead.question': true,
+  'lead.handled': true,
   'identity.verify': true,
   'identity.reveal': true,
   'identity.reveal.denied': true,
+  'attachment.download': true,
+  'attachment.denied': true,
   'calendar.set': true,
   'calendar.remove': true,
+  'problem.create': true,
+  'problem.link': true,
+  'problem.progress': true,
+  'problem.file': true,
+  'problem.export': true,
+  'lookback.draw': true,
+  'lookback.finding': true,
+  'case.write': true,
+  'case.approve': true,
+  'case.approve.denied': true,
+  'case.unpublish': true,
+  'campaign.set': true,
+  'campaign.reset': true,
 };
 
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];

@@ -38,6 +38,12 @@ export const campaignSchema = z.object({
   }),
   // The town's own leadership: a lead naming one of them cannot be handled by the town itself.
   leadership: z.array(z.object({ name: z.string().min(2).max(20), role: localizedSchema })).default([]),
+  // The township, for the problem list's title (古路镇…问题清单).
+  town: localizedSchema.optional(),
+  // Look-back re-checks (回头看): the seed asks for at least 1% of cases and at least one.
+  lookback: z
+    .object({ ratePercent: z.number().gt(0).max(100).default(1), minimum: z.number().int().min(0).max(1000).default(1) })
+    .default({ ratePercent: 1, minimum: 1 }),
 });
 
 export type Campaign = z.infer<typeof campaignSchema>;

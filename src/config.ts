@@ -23,6 +23,9 @@ const envSchema = z.object({
   RATE_LIMIT_LOOKUPS_PER_15_MIN: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: z.coerce.number().int().min(1).default(20),
   RATE_LIMIT_LOGINS_PER_15_MIN: z.coerce.number().int().min(1).default(30),
+  // Several instances share their rate-limit counters here; unset, each keeps its own in memory.
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be redis://[:password@]host[:port][/db] or rediss://…' }).optional(),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 letters, digits or _.:-').default('xiansuo:'),
   // argon2id cost; the defaults follow OWASP's stronger profile. Tests lower them, never production.
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(65536),
   ARGON2_TIME_COST: z.coerce.number().int().min(1).default(3),
@@ -36,6 +39,10 @@ const envSchema = z.object({
   MAIL_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(50),
   MAIL_DIGEST_HOUR: z.coerce.number().int().min(0).max(23).default(8),
+  // Attachments to a report or a message: files per submission, MB per file, MB per submission.
+  UPLOAD_MAX_FILES: z.coerce.number().int().min(1).max(20).default(5),
+  UPLOAD_MAX_FILE_MB: z.coerce.number().int().min(1).max(50).default(10),
+  UPLOAD_MAX_TOTAL_MB: z.coerce.number().int().min(1).max(200).default(25),
 });
 
 /** The names of every environment variable the server reads (the compose file test checks against it). */
@@ -68,6 +75,12 @@ export interface MailSettings {
   digestHour: number;
 }
 
+export interface UploadLimits {
+  maxFiles: number;
+  maxFileBytes: number;
+  maxTotalBytes: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -82,8 +95,11 @@ export interface Config {
   campaignFile: string;
   calendarFile: string;
   rateLimits: RateLimits;
+  /** Where every instance keeps its rate-limit counters, or null for this process's memory. */
+  redis: { url: string; prefix: string } | null;
   staff: StaffSettings;
   mail: MailSettings;
+  uploads: UploadLimits;
 }
 
 export class ConfigError extends Error {}
@@ -133,6 +149,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       failedLookupsPerHour: e.RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR,
       loginsPer15Min: e.RATE_LIMIT_LOGINS_PER_15_MIN,
     },
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } : null,
     staff: {
       password: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
       sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
@@ -146,6 +163,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       pollMs: e.MAIL_POLL_SECONDS * 1000,
       maxAttempts: e.MAIL_MAX_ATTEMPTS,
       digestHour: e.MAIL_DIGEST_HOUR,
+    },
+    uploads: {
+      maxFiles: e.UPLOAD_MAX_FILES,
+      maxFileBytes: e.UPLOAD_MAX_FILE_MB * 1024 * 1024,
+      maxTotalBytes: e.UPLOAD_MAX_TOTAL_MB * 1024 * 1024,
     },
   };
 }

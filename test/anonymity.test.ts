@@ -17,6 +17,7 @@ const AGENT = 'AnonymityProbe/9.9 (KaiOS; Nokia 8110 4G) Village-Phone-7Q';
 const REAL_NAME = '王秀英';
 const PHONE = '13912345678';
 const MARKER = '检查标记：村会计收取拍照费二百元';
+const MESSAGE = '检查标记：补充情况，村会计另收了盖章费五十元';
 
 const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
 const ipHex = (ip: string) => Buffer.from(ip.split('.').map(Number)).toString('hex');
@@ -64,6 +65,16 @@ for (const trustProxy of ['false', 'true']) {
       t.equal(json.statusCode, code === missing ? 404 : 200);
     }
 
+    // Reporters write back by code: on the status page (the code in a hidden field of the form)
+    // and through the API; a message with a code that does not exist is refused.
+    const written = await send({ method: 'POST', url: '/status/messages', headers: FORM, payload: formBody({ code: formatCode(codes[0]!), text: MESSAGE }) });
+    t.equal(written.statusCode, 200, 'a message through the status page');
+    t.match(written.body, `name="code" value="${codes[0]}"`, 'the form carries the code in its body');
+    const apiMessage = await send({ method: 'POST', url: '/api/v1/status/messages', payload: { code: codes[2], text: MESSAGE, kind: 'info' } });
+    t.equal(apiMessage.statusCode, 201, 'a message through the API');
+    const unknown = await send({ method: 'POST', url: '/status/messages', headers: FORM, payload: formBody({ code: missing, text: MESSAGE }) });
+    t.equal(unknown.statusCode, 404);
+
     const needles = [
       CLIENT, FORWARDED, ipHex(CLIENT), ipHex(FORWARDED), AGENT, 'AnonymityProbe', hex(AGENT),
       REAL_NAME, hex(REAL_NAME), PHONE, hex(PHONE),
@@ -72,11 +83,13 @@ for (const trustProxy of ['false', 'true']) {
     const stored = await allStoredValues(database.db);
     t.same(findNeedles(stored, needles), [], 'no address, user agent, name, phone or code in any column of any table');
     t.ok(findNeedles(stored, [MARKER]).some((w) => w.includes('reports.description')), 'the search does read the stored data');
+    t.equal(findNeedles(stored, [MESSAGE]).filter((w) => w.includes('report_messages.body')).length, 2, 'and the messages');
     t.ok(new Set(stored.map((s) => s.where.split('.')[0])).size >= 3, 'every table was searched');
 
     t.ok(logs.length > responses.length, 'requests were logged');
     t.same(findNeedles(logs.map((text, i) => ({ where: `log line ${i}`, text })), needles), [], 'nor in any log line');
     t.ok(logs.some((l) => l.includes('/api/v1/status')), 'the log search does read the log');
+    t.ok(logs.some((l) => l.includes('/status/messages')), 'including the messages');
 
     // The code is never part of an address: no redirect carries it, no link or form action does.
     for (const res of responses) {

@@ -101,7 +101,7 @@ t.test('POST /api/v1/status shows the public status and the updates written for 
   const res = await status(code);
   t.equal(res.statusCode, 200);
   const body = res.json();
-  t.same(Object.keys(body).sort(), ['merged', 'status', 'statusChangedAt', 'statusLabel', 'submittedAt', 'updates']);
+  t.same(Object.keys(body).sort(), ['files', 'merged', 'status', 'statusChangedAt', 'statusLabel', 'submittedAt', 'updates']);
   t.match(body, { status: 'received', statusLabel: zh('statuses.received.label'), updates: [] });
   t.equal(new Date(body.submittedAt).toISOString(), body.submittedAt);
   t.equal(new Date(body.statusChangedAt).toISOString(), body.statusChangedAt);

@@ -11,7 +11,7 @@ t.test('the app runs against a postgres service with a named volume', async (t) 
   t.match(compose.services.postgres.image, /^postgres:\d+/);
   const volume = compose.services.postgres.volumes[0].split(':')[0];
   t.ok(volume in compose.volumes, `volume ${volume} is named`);
-  t.same(Object.keys(compose.services.app.depends_on), ['postgres']);
+  t.same(Object.keys(compose.services.app.depends_on).sort(), ['postgres', 'redis']);
   t.match(compose.services.app.environment.DATABASE_URL, /^postgres:\/\/[^@]+@postgres:5432\//);
 });
 
@@ -22,7 +22,42 @@ t.test('every variable the app is given is one the config schema knows', async (
   t.match(compose.services.app.environment.APP_SECRET, /:\?/, 'APP_SECRET must be supplied, never defaulted');
 });
 
-t.test('the app listens on all interfaces inside its container and the port is published', async (t) => {
-  t.equal(compose.services.app.environment.HOST, '0.0.0.0');
-  t.match(compose.services.app.ports[0], /:3000$/);
+t.test('two app replicas listen inside their containers, reached only through the proxy', async (t) => {
+  const app = compose.services.app;
+  t.equal(app.deploy.replicas, 2, 'two replicas');
+  t.notOk(app.container_name, 'no fixed container name (it would forbid replicas)');
+  t.equal(app.environment.HOST, '0.0.0.0');
+  t.equal(app.environment.PORT, '3000');
+  t.notOk(app.ports, 'no replica publishes a port');
+  const published = Object.entries(compose.services as Record<string, { ports?: string[] }>).filter(([, s]) => s.ports);
+  t.same(published.map(([name]) => name), ['proxy'], 'only the proxy is published');
+});
+
+t.test('the replicas share their rate limits in a redis that keeps nothing on disk', async (t) => {
+  const redis = compose.services.redis;
+  t.match(redis.image, /^redis:\d+/);
+  t.match(redis.command.join(' '), /--save\s+--appendonly no/, 'no snapshot, no append-only file');
+  t.notOk(redis.volumes, 'no volume');
+  t.equal(compose.services.app.environment.REDIS_URL, 'redis://redis:6379');
+});
+
+t.test('a reverse proxy load-balances the replicas, and only the proxy is trusted for client addresses', async (t) => {
+  const proxy = compose.services.proxy;
+  t.match(proxy.image, /^caddy:\d+/);
+  t.same(Object.keys(proxy.depends_on), ['app']);
+  const mount = (proxy.volumes as string[]).find((v) => v.endsWith(':/etc/caddy/Caddyfile:ro'));
+  t.ok(mount, 'the committed Caddyfile is mounted');
+  const caddyfile = readFileSync(mount!.split(':')[0]!, 'utf8');
+  const dynamic = /dynamic a \{([^}]*)\}/.exec(caddyfile)?.[1] ?? '';
+  t.match(dynamic, /^\s*name app$/m, 'upstreams: every address of the app service');
+  t.match(dynamic, new RegExp(`^\\s*port ${compose.services.app.environment.PORT}$`, 'm'), 'on the port the app listens on');
+  t.notMatch(caddyfile, /trusted_proxies/, 'Caddy trusts no client-sent X-Forwarded-For: it sets the address it sees');
+
+  const address = proxy.networks.portal.ipv4_address;
+  t.equal(compose.services.app.environment.TRUST_PROXY, address, 'the app trusts the proxy’s fixed address, nothing else');
+  const subnet = compose.networks.portal.ipam.config[0].subnet as string;
+  t.ok(address.startsWith(subnet.replace(/0\/24$/, '')), `${address} is in ${subnet}`);
+  for (const [name, service] of Object.entries(compose.services as Record<string, { networks: unknown }>)) {
+    t.ok(JSON.stringify(service.networks).includes('portal'), `${name} is on the portal network`);
+  }
 });

@@ -39,6 +39,8 @@ t.test('defaults: embedded database, local address, no secret yet', async (t) =>
   t.equal(c.logLevel, 'info');
   t.equal(c.campaignFile, 'config/campaign.json');
   for (const [name, value] of Object.entries(c.rateLimits)) t.ok(Number.isInteger(value) && value >= 1, `${name} is a positive integer`);
+  t.equal(c.redis, null, 'without REDIS_URL the limits stay in memory');
+  t.same(loadConfig({ REDIS_URL: 'redis://redis:6379' }).redis, { url: 'redis://redis:6379', prefix: 'xiansuo:' });
   t.same(loadConfig({ PORT: '', LOG_LEVEL: '' }).port, 3000, 'an empty variable counts as unset');
 });
 
@@ -55,6 +57,8 @@ t.test('each bad value throws one line naming the variable', async (t) => {
     ['DATABASE_URL', { DATABASE_URL: 'mysql://localhost/db', APP_SECRET: SECRET }],
     ['DB_POOL_SIZE', { DB_POOL_SIZE: '1000' }],
     ['RATE_LIMIT_SUBMISSIONS_PER_HOUR', { RATE_LIMIT_SUBMISSIONS_PER_HOUR: '0' }],
+    ['REDIS_URL', { REDIS_URL: 'http://127.0.0.1:6379' }],
+    ['REDIS_PREFIX', { REDIS_PREFIX: 'two words' }],
   ];
   for (const [name, env] of cases) {
     const message = configError(t, env);

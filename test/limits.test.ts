@@ -1,9 +1,12 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { FORM, formBody, HOTLINE, publicTables, rowCounts, testApp, VALID_REPORT } from './helpers.js';
 
 // Abuse limits per client address: submissions (form and API together), lookups, failed lookups
-// (tighter), and unknown paths. They live in memory: hitting them never writes to the database.
+// (tighter), and unknown paths. Without REDIS_URL they live in memory (shared counters:
+// test/limits-shared.test.ts): hitting them never writes to the database.
 
 const A = '192.0.2.10';
 const B = '192.0.2.20';
@@ -69,6 +72,27 @@ t.test('without TRUST_PROXY a forged X-Forwarded-For does not escape the limit; 
   t.equal((await proxied.app.inject(form(A, xff('198.51.100.1')))).statusCode, 200);
   t.equal((await proxied.app.inject(form(A, xff('198.51.100.2')))).statusCode, 200, 'another client behind the proxy');
   isLimitPage(t, await proxied.app.inject(form(A, xff('198.51.100.1'))), 3600, 'the first client again');
+});
+
+t.test('TRUST_PROXY as the proxy’s network or a hop count: only a trusted proxy’s header counts', async (t) => {
+  const xff = (ip: string) => ({ headers: { ...FORM, 'x-forwarded-for': ip } });
+  const cidr = await testApp(t, { env: { RATE_LIMIT_SUBMISSIONS_PER_HOUR: '1', TRUST_PROXY: '192.0.2.0/28' } });
+  t.equal((await cidr.app.inject(form(A, xff('198.51.100.1')))).statusCode, 200, 'through the proxy (192.0.2.10)');
+  t.equal((await cidr.app.inject(form(A, xff('198.51.100.2')))).statusCode, 200, 'another client through it');
+  t.equal((await cidr.app.inject(form(C, xff('198.51.100.3')))).statusCode, 200, 'from outside the proxy network');
+  isLimitPage(t, await cidr.app.inject(form(C, xff('198.51.100.4'))), 3600, 'a forged header from outside it is ignored');
+
+  const hops = await testApp(t, { env: { RATE_LIMIT_SUBMISSIONS_PER_HOUR: '1', TRUST_PROXY: '1' }, database: cidr.database });
+  t.equal((await hops.app.inject(form(A, xff('198.51.100.1')))).statusCode, 200);
+  t.equal((await hops.app.inject(form(A, xff('198.51.100.2')))).statusCode, 200, 'one hop: the address the proxy saw');
+  // A client that forges a header of its own gets it prefixed by the proxy's: only the last hop is taken.
+  isLimitPage(t, await hops.app.inject(form(A, xff('203.0.113.9, 198.51.100.1'))), 3600, 'a forged earlier hop is ignored');
+});
+
+t.test('the client address (behind TRUST_PROXY, the forwarded one) is read by the limits and nowhere else', async (t) => {
+  const sources = readdirSync('src', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  const readers = sources.filter((f) => /\b(request|req)\.(ip|ips|socket)\b|remoteAddress|x-forwarded-for/i.test(readFileSync(join('src', f), 'utf8')));
+  t.same(readers, [join('plugins', 'limits.ts')]);
 });
 
 t.test('lookups: failed ones are limited more tightly, and successful ones do not count as failures', async (t) => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Figures } from './load.js';
 import type { Options } from './options.js';
+import type { UploadFigures } from './uploads.js';
 
 // Turns one run's figures into the console table and the generated section of docs/PERFORMANCE.md.
 
@@ -32,8 +33,10 @@ export interface BenchResult {
   status: Figures;
   submission: Figures;
   queue: QueueFigures[];
-  /** The app on PostgreSQL: RSS once started, highest RSS sampled during its loads, VmHWM at the end. */
+  /** The app on PostgreSQL: RSS once started, highest RSS sampled during its loads, VmHWM after them (before the uploads). */
   pgMemory: { idle: number; peakUnderLoad: number; hwm: number };
+  /** Report form submissions with one photo, measured last on the same app (bench/lib/uploads.ts). */
+  uploads: UploadFigures;
   embedded?: {
     /** VmHWM of the first start on an empty data folder (initdb + migrations + seeding). */
     firstStartHwm: number;
@@ -47,6 +50,8 @@ export interface BenchResult {
 }
 
 export const RSS_LIMIT = 200 * 1024 * 1024;
+/** Issue 4: the app's peak RSS while 10 submissions with a 3 MB photo are handled at once. */
+export const UPLOAD_RSS_LIMIT = 300 * 1024 * 1024;
 export const RATIO_TARGET = 0.8;
 export const QUEUE_P99_MS = 50;
 /** The issue's queue targets are stated at a million leads. */
@@ -109,9 +114,26 @@ export function verdicts(r: BenchResult): Verdict[] {
     {
       label: `app peak RSS on PostgreSQL < ${mb(RSS_LIMIT)}`,
       met: Math.max(r.pgMemory.peakUnderLoad, r.pgMemory.hwm) < RSS_LIMIT,
-      detail: `${mb(r.pgMemory.peakUnderLoad)} under load, ${mb(r.pgMemory.hwm)} VmHWM over the whole run`,
+      detail: `${mb(r.pgMemory.peakUnderLoad)} under load, ${mb(r.pgMemory.hwm)} VmHWM after the loads`,
+    },
+    {
+      label: `peak RSS < ${mb(UPLOAD_RSS_LIMIT)} with ${r.uploads.concurrent.count} photo uploads at once`,
+      met: r.uploads.concurrent.peakRss < UPLOAD_RSS_LIMIT && r.uploads.failures === 0,
+      detail:
+        `${mb(r.uploads.concurrent.peakRss)} (${mb(r.uploads.concurrent.rssBefore)} before)` +
+        (r.uploads.failures ? `; ${r.uploads.failures} submissions failed` : ''),
     },
   ];
+}
+
+/** One line on the uploads, for the console. */
+export function uploadSummary(u: UploadFigures): string {
+  const photo = `${(u.photo.bytes / 1024 / 1024).toFixed(1)} MB ${u.photo.width}×${u.photo.height} photo`;
+  return (
+    `${photo}: median ${Math.round(u.sequential.medianMs)} ms (p90 ${Math.round(u.sequential.p90Ms)} ms) over ${u.sequential.count} in a row; ` +
+    `${u.concurrent.count} at once in ${Math.round(u.concurrent.wallMs)} ms, app RSS ${mb(u.concurrent.rssBefore)} → peak ${mb(u.concurrent.peakRss)}` +
+    (u.failures ? `; ${u.failures} failed` : '')
+  );
 }
 
 interface Row {
@@ -188,6 +210,7 @@ export function printResult(r: BenchResult): void {
   console.log(
     `app RSS on PostgreSQL: ${mb(r.pgMemory.idle)} once started, peak under load ${mb(r.pgMemory.peakUnderLoad)}, VmHWM ${mb(r.pgMemory.hwm)}`,
   );
+  console.log(`uploads: ${uploadSummary(r.uploads)}`);
   if (r.embedded) {
     console.log(
       `app RSS embedded (PGlite): first start ${mb(r.embedded.firstStartHwm)} VmHWM; restarted, ${mb(r.embedded.idle)} once started, ` +
@@ -232,7 +255,9 @@ export function markdown(r: BenchResult): string {
   out.push('| --- | --- |');
   out.push(`| PostgreSQL mode, once started (before any load) | ${mb(r.pgMemory.idle)} |`);
   out.push(`| PostgreSQL mode, highest sample during its loads | ${mb(r.pgMemory.peakUnderLoad)} |`);
-  out.push(`| PostgreSQL mode, VmHWM over the whole run | ${mb(r.pgMemory.hwm)} |`);
+  out.push(`| PostgreSQL mode, VmHWM after its loads (before the uploads) | ${mb(r.pgMemory.hwm)} |`);
+  out.push(`| PostgreSQL mode, before ${r.uploads.concurrent.count} photo uploads at once | ${mb(r.uploads.concurrent.rssBefore)} |`);
+  out.push(`| PostgreSQL mode, highest sample (every 20 ms) during them | ${mb(r.uploads.concurrent.peakRss)} |`);
   if (r.embedded) {
     const e = r.embedded;
     out.push(`| embedded (PGlite), first start on an empty data folder (initdb), VmHWM | ${mb(e.firstStartHwm)} |`);
@@ -253,6 +278,19 @@ export function markdown(r: BenchResult): string {
       ]),
     );
   }
+  const u = r.uploads;
+  out.push('');
+  out.push(
+    `Report form submissions with one photo (\`bench/lib/uploads.ts\`): a ${(u.photo.bytes / 1024 / 1024).toFixed(1)} MB JPEG of ` +
+      `${u.photo.width}×${u.photo.height} pixels with EXIF, GPS and an orientation, posted as a browser does (multipart); the app ` +
+      'turns it upright, re-encodes it without metadata, seals it and stores it with the report in one transaction. ' +
+      `${u.sequential.count} one after the other (after 2 to warm up), then ${u.concurrent.count} at once:`,
+  );
+  out.push('');
+  out.push('| submissions with a photo | time |');
+  out.push('| --- | --- |');
+  out.push(`| one at a time: median (p90; min–max) | ${Math.round(u.sequential.medianMs)} ms (${Math.round(u.sequential.p90Ms)}; ${Math.round(u.sequential.minMs)}–${Math.round(u.sequential.maxMs)} ms) |`);
+  out.push(`| ${u.concurrent.count} at once, until the last receipt | ${Math.round(u.concurrent.wallMs)} ms |`);
   if (r.queue.length) {
     out.push('');
     out.push(

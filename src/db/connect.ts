@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } f
 import { dirname, join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
 
@@ -40,15 +41,25 @@ export async function connectDatabase(config: DatabaseConfig): Promise<DatabaseH
   return connectPglite(config.dataDir);
 }
 
+/**
+ * A PGlite instance on `dataDir` (in memory when null), with the extensions the migrations need.
+ * The caller holds the folder's lock (lockDataDir). `loadDataDir` fills a new folder from an
+ * archive made by `dumpDataDir` (src/db/backup.ts).
+ */
+export async function createPglite(dataDir: string | null, loadDataDir?: Blob): Promise<PGlite> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  // pg_trgm serves the queue's text search and similar leads (migrations/008), as on a server.
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+  const pglite = new PGlite({ ...(dataDir ? { dataDir } : {}), ...(loadDataDir ? { loadDataDir } : {}), extensions: { pg_trgm } });
+  await pglite.waitReady;
+  return pglite;
+}
+
 async function connectPglite(dataDir: string | null): Promise<DatabaseHandle> {
   const releaseLock = dataDir ? lockDataDir(dataDir) : () => {};
   try {
-    const { PGlite } = await import('@electric-sql/pglite');
     const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
-    // pg_trgm serves the queue's text search and similar leads (migrations/008), as on a server.
-    const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
-    const pglite = new PGlite({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } });
-    await pglite.waitReady;
+    const pglite = await createPglite(dataDir);
     const pool = new pg.Pool(Object.assign(createPgConfig(pglite), { types }) as pg.PoolConfig);
     ignoreIdleClientErrors(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -87,7 +98,7 @@ function ignoreIdleClientErrors(pool: pg.Pool) {
  * PGlite takes no lock on its data folder and two processes opening it corrupt it, so take one:
  * an exclusive lock file holding our pid. A lock left by a process that no longer runs is taken over.
  */
-function lockDataDir(dataDir: string): () => void {
+export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const lockFile = join(dirname(dataDir), 'pglite.lock');
   for (let attempt = 0; attempt < 2; attempt++) {

@@ -117,7 +117,7 @@ export interface AuditLogTable {
   detail: ColumnType<Record<string, unknown>, string | undefined, never>;
 }
 
-export type EventKind = 'status' | 'note' | 'assign' | 'priority' | 'intake' | 'merge' | 'verify' | 'feedback';
+export type EventKind = 'status' | 'note' | 'assign' | 'priority' | 'intake' | 'merge' | 'verify' | 'feedback' | 'handled';
 
 export interface ReportEventsTable {
   id: Generated<string>;
@@ -161,10 +161,133 @@ export interface ReportMessagesTable {
   created_at: Timestamp;
 }
 
+export type AttachmentMime = 'image/jpeg' | 'image/png' | 'image/webp' | 'application/pdf';
+
+export interface AttachmentsTable {
+  id: Generated<string>;
+  report_id: string;
+  /** Null: sent with the report itself. */
+  message_id: string | null;
+  display_name: string;
+  mime: AttachmentMime;
+  size_bytes: number;
+  /** SHA-256 of the cleaned bytes (what `sealed` opens to). */
+  sha256: Buffer;
+  /** AES-256-GCM (src/seal.ts) under the 'attachment-seal' key. */
+  sealed: Buffer;
+  created_at: Timestamp;
+}
+
 export interface CalendarDaysTable {
   day: string; // 'YYYY-MM-DD'
   kind: 'holiday' | 'workday';
   note: string | null;
+  updated_by: string | null;
+  updated_at: Timestamp;
+}
+
+export type ProblemProgress = 'not_started' | 'in_progress' | 'done';
+
+export interface ProblemRowsTable {
+  id: Generated<string>;
+  village: string;
+  category: Category;
+  problem: string;
+  measures: string;
+  progress: Generated<ProblemProgress>;
+  deadline: string; // 'YYYY-MM-DD'
+  source: 'lead' | 'self_check';
+  created_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  done_at: Date | null;
+}
+
+export interface ProblemRowNotesTable {
+  id: Generated<string>;
+  row_id: string;
+  at: Timestamp;
+  actor_id: string | null;
+  progress: ProblemProgress;
+  note: string;
+  lookback: Generated<boolean>;
+}
+
+export interface ProblemRowLeadsTable {
+  row_id: string;
+  report_id: string;
+  linked_at: Timestamp;
+}
+
+/** One row of a filed list, frozen as it stood when filed. */
+export interface FiledRow {
+  id: string;
+  category: Category;
+  problem: string;
+  measures: string;
+  progress: ProblemProgress;
+  progressNote: string | null;
+  deadline: string;
+}
+
+export type FiledList = { rows: FiledRow[] };
+
+export interface ProblemListFilingsTable {
+  id: Generated<string>;
+  village: string;
+  month: string; // 'YYYY-MM-01'
+  snapshot: ColumnType<FiledList, string, string>;
+  secretary: string;
+  resident_leader: string;
+  clerk_name: string;
+  filed_on: string; // 'YYYY-MM-DD'
+  filed_by: string;
+  created_at: Timestamp;
+}
+
+export interface LookbackDrawsTable {
+  id: Generated<string>;
+  seed: string;
+  rate_percent: ColumnType<string, string | number, never>;
+  minimum: number;
+  candidate_count: number;
+  candidate_digest: string;
+  drawn_by: string;
+  drawn_at: Timestamp;
+  assignee_id: string | null;
+}
+
+export interface LookbackItemsTable {
+  id: Generated<string>;
+  draw_id: string;
+  position: number;
+  report_id: string | null;
+  row_id: string | null;
+  finding: 'held' | 'relapsed' | null;
+  note: string | null;
+  checked_by: string | null;
+  checked_at: Date | null;
+}
+
+export type TypicalCaseStatus = 'pending' | 'published' | 'withdrawn';
+
+export interface TypicalCasesTable {
+  id: Generated<string>;
+  report_id: string;
+  title: string;
+  summary: string;
+  author_id: string;
+  status: Generated<TypicalCaseStatus>;
+  approved_by: string | null;
+  approved_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** One top-level field of the campaign file, as an admin set it (migrations/013_public_results.sql). */
+export interface CampaignSettingsTable {
+  field: string;
+  value: ColumnType<Record<string, unknown> | unknown[], string, string>;
   updated_by: string | null;
   updated_at: Timestamp;
 }
@@ -175,6 +298,7 @@ export interface Database {
   report_updates: ReportUpdatesTable;
   report_events: ReportEventsTable;
   report_messages: ReportMessagesTable;
+  attachments: AttachmentsTable;
   submission_receipts: SubmissionReceiptsTable;
   staff_users: StaffUsersTable;
   staff_sessions: StaffSessionsTable;
@@ -182,6 +306,14 @@ export interface Database {
   security_settings: SecuritySettingsTable;
   audit_log: AuditLogTable;
   mail_outbox: MailOutboxTable;
+  problem_rows: ProblemRowsTable;
+  problem_row_notes: ProblemRowNotesTable;
+  problem_row_leads: ProblemRowLeadsTable;
+  problem_list_filings: ProblemListFilingsTable;
+  lookback_draws: LookbackDrawsTable;
+  lookback_items: LookbackItemsTable;
+  typical_cases: TypicalCasesTable;
+  campaign_settings: CampaignSettingsTable;
 }
 
 export type ReportRow = Selectable<ReportsTable>;

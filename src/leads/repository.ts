@@ -171,7 +171,7 @@ export async function insertPublicUpdate(trx: Transaction<Database>, reportId: s
   await trx.insertInto('report_updates').values({ report_id: reportId, body }).execute();
 }
 
-/** After an upward transfer only a tombstone stays: no report text, no identity, no notes. */
+/** After an upward transfer only a tombstone stays: no report text, no identity, no notes, no conversation, no files. */
 export async function scrubToTombstone(trx: Transaction<Database>, id: string) {
   await trx
     .updateTable('reports')
@@ -179,6 +179,8 @@ export async function scrubToTombstone(trx: Transaction<Database>, id: string) {
     .where('id', '=', id)
     .execute();
   await trx.updateTable('report_events').set({ body: null }).where('report_id', '=', id).execute();
+  await trx.deleteFrom('attachments').where('report_id', '=', id).execute();
+  await trx.deleteFrom('report_messages').where('report_id', '=', id).execute();
 }
 
 /** How many of the newest leads are compared by text: most repeat reports of one matter arrive close together. */

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import nodemailer from 'nodemailer';
+import { JOBS, runExclusive } from '../db/exclusive.js';
 import type { Database } from '../db/schema.js';
 import { addWorkingDays, chinaDate, isWorkingDay, type WorkCalendar } from '../leads/calendar.js';
 import { DUE_SOON_WORKING_DAYS } from '../leads/deadlines.js';
@@ -93,8 +94,11 @@ export interface DrainResult {
 export interface Mailer {
   /** Sends every notice due now, or at `at` (tests pass a later time instead of waiting for backoff). */
   drain(at?: Date): Promise<DrainResult>;
-  /** Enqueues today's digests (at most one per user and day, whoever runs it). */
-  enqueueDigests(now?: Date): Promise<number>;
+  /**
+   * Enqueues today's digests (at most one per user and day, whoever runs it); null when another
+   * instance is enqueuing them at this moment.
+   */
+  enqueueDigests(now?: Date): Promise<number | null>;
   /** One run of the background job: the digest when it is due, then the drain. */
   tick(now?: Date): Promise<void>;
   /** Makes a running drain stop after the message in hand (shutdown); the rest waits for the next start. */
@@ -154,22 +158,24 @@ export function createMailer(deps: MailerDeps): Mailer {
     return result;
   }
 
-  async function digests(now = new Date()): Promise<number> {
+  // The digest and the clean-up run under advisory locks: one instance at a time. An instance that
+  // finds the lock taken tries again at its next tick (the digest is deduplicated per user and day).
+  async function digests(now = new Date()): Promise<number | null> {
     const today = chinaDate(now);
-    return enqueueDigests(db, { today, horizon: addWorkingDays(deps.calendar, today, DUE_SOON_WORKING_DAYS) });
+    const horizon = addWorkingDays(deps.calendar, today, DUE_SOON_WORKING_DAYS);
+    return runExclusive(db, JOBS.digest, (trx) => enqueueDigests(trx, { today, horizon }));
   }
 
   return {
     drain,
     enqueueDigests: digests,
     async tick(now = new Date()) {
-      if (digestDue(deps.calendar, deps.digestHour, lastDigestDay, now)) {
-        await digests(now);
+      if (digestDue(deps.calendar, deps.digestHour, lastDigestDay, now) && (await digests(now)) !== null) {
         lastDigestDay = chinaDate(now);
       }
       if (lastCleanupDay !== chinaDate(now)) {
-        await deleteSentBefore(db, new Date(now.getTime() - KEEP_SENT_MS));
-        lastCleanupDay = chinaDate(now);
+        const cleaned = await runExclusive(db, JOBS.sentMailCleanup, (trx) => deleteSentBefore(trx, new Date(now.getTime() - KEEP_SENT_MS)));
+        if (cleaned !== null) lastCleanupDay = chinaDate(now);
       }
       await drain();
     },

@@ -70,15 +70,15 @@ export default fp(
       production: true,
       options: { partials },
     });
-    const hotline = opts.campaign.hotlines[0]!.number;
     app.decorateReply('page', function (template: string, data: Record<string, unknown> = {}) {
       const request = this.request;
       const other: Locale = request.locale === 'en' ? 'zh-CN' : 'en';
       this.type('text/html; charset=utf-8');
       return this.viewAsync(template, {
         locale: request.locale,
+        // Read per page: admins edit the campaign while the app runs (src/campaign-store.ts).
         campaign: opts.campaign,
-        hotline,
+        hotline: opts.campaign.hotlines[0]!.number,
         // The switch reloads the same address, or the home page where that would repeat a POST.
         switchHref: `${request.method === 'GET' && !data.errorStatus ? request.url.split('?')[0] : '/'}?lang=${other}`,
         otherLocale: other,

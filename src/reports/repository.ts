@@ -76,6 +76,8 @@ export interface PublicStatusRow {
   submitted_at: Date;
   status_changed_at: Date;
   updates: { body: string; created_at: string }[];
+  /** The names of the files sent with this report and its messages (never their contents). */
+  files: { display_name: string }[];
 }
 
 /** Everything the reporter may see, in one indexed query whether or not the code exists. */
@@ -91,6 +93,7 @@ export async function findPublicStatus(db: Db, where: { codeHash: Buffer } | { i
       jsonArrayFrom(
         eb.selectFrom('report_updates as u').select(['u.body', 'u.created_at']).whereRef('u.report_id', '=', 'r.id').orderBy('u.created_at'),
       ).as('updates'),
+      jsonArrayFrom(eb.selectFrom('attachments as a').select('a.display_name').whereRef('a.report_id', '=', 'r.id').orderBy('a.id')).as('files'),
     ])
     .where((eb) => ('id' in where ? eb('r.id', '=', where.id) : eb('r.code_hash', '=', where.codeHash)))
     .executeTakeFirst() as Promise<PublicStatusRow | undefined>;

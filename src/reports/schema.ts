@@ -90,13 +90,13 @@ export const amountSchema = z.union([z.number(), z.string()], { error: 'errors.a
   return s;
 });
 
-export function makeReportInputSchema(villageIds: readonly string[]) {
-  const villages = [...villageIds, OTHER_VILLAGE];
+/** `villageIds` is asked on each validation: admins edit the village list while the app runs. */
+export function makeReportInputSchema(villageIds: () => readonly string[]) {
   return z
     .object({
       category: z.enum(CATEGORIES, { error: 'errors.category.required' }),
       typicalForm: optional(z.string()),
-      village: optional(z.string().refine((v) => villages.includes(v), 'errors.village.unknown')),
+      village: optional(z.string().refine((v) => v === OTHER_VILLAGE || villageIds().includes(v), 'errors.village.unknown')),
       subject: optional(text({ max: LIMITS.subject })),
       description: text(LIMITS.description),
       period: optional(periodSchema),

@@ -1,10 +1,12 @@
 import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { storeAttachments, type FilesToStore } from '../attachments/service.js';
 import { generateCode, hashCode, parseCode } from '../codes.js';
 import type { Database, NewReport, ReportStatus } from '../db/schema.js';
+import { reporterThread, type ThreadEntry } from '../messages/service.js';
 import { deriveKey } from '../secret.js';
 import { seal, unseal } from '../seal.js';
-import { findPublicStatus, findReceipt, insertReport, insertReportWithReceipt } from './repository.js';
+import { findPublicStatus, findReceipt, insertReport, insertReportWithReceipt, type InsertedReport } from './repository.js';
 import type { ReportInput } from './schema.js';
 
 export interface ReportKeys {
@@ -72,16 +74,28 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
   return e?.code === '23505' && e.constraint === constraint;
 }
 
+/** A report with files is stored in one transaction with them: the code is shown only once both are. */
+async function insertWithFiles(db: Kysely<Database>, files: FilesToStore | undefined, insert: (db: Kysely<Database>) => Promise<InsertedReport>) {
+  if (!files?.files.length) return insert(db);
+  return db.transaction().execute(async (trx) => {
+    const r = await insert(trx);
+    await storeAttachments(trx, r.id, null, files);
+    return r;
+  });
+}
+
 /**
- * Stores a report and returns its tracking code, which exists nowhere else from now on: the
- * database keeps only its keyed hash. With a submission token (carried by the form page), a repeat
- * of the same submission finds the first report and returns the same code.
+ * Stores a report (and its files) and returns its tracking code, which exists nowhere else from
+ * now on: the database keeps only its keyed hash. With a submission token (carried by the form
+ * page), a repeat of the same submission, files included, finds the first report and returns the
+ * same code.
  */
 export async function submitReport(
   db: Kysely<Database>,
   keys: ReportKeys,
   input: ReportInput,
   intake: Intake,
+  files?: FilesToStore,
 ): Promise<SubmitResult> {
   const { token } = intake;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -89,11 +103,12 @@ export async function submitReport(
     const row = toRow(input, hashCode(keys.code, code), keys, intake);
     try {
       if (!token) {
-        const r = await insertReport(db, row);
+        const r = await insertWithFiles(db, files, (q) => insertReport(q, row));
         return { id: r.id, code, status: 'received', submittedAt: r.submittedAt, replayed: false };
       }
       const tokenHash = hmac(keys.token, 'token', token);
-      const inputHash = hmac(keys.token, 'input', token, JSON.stringify(input));
+      const fileDigests = files?.files.map((f) => `${f.sha256.toString('hex')} ${f.name}`) ?? [];
+      const inputHash = hmac(keys.token, 'input', token, JSON.stringify(input), ...fileDigests);
       // Only the reporter's page knows the token, so only a repeat from it can reopen the code.
       const receiptKey = hmac(keys.receipt, token);
       // Insert first: a repeat is rare, and its conflict on the token sends it round the loop to
@@ -109,8 +124,9 @@ export async function submitReport(
         };
       }
       // Same token, different content: the reporter went back and wrote another report.
-      if (existing) return await submitReport(db, keys, input, { ...intake, token: undefined });
-      const r = await insertReportWithReceipt(db, row, { tokenHash, inputHash, sealedCode: seal(receiptKey, code) });
+      if (existing) return await submitReport(db, keys, input, { ...intake, token: undefined }, files);
+      const receipt = { tokenHash, inputHash, sealedCode: seal(receiptKey, code) };
+      const r = await insertWithFiles(db, files, (q) => insertReportWithReceipt(q, row, receipt));
       return { id: r.id, code, status: 'received', submittedAt: r.submittedAt, replayed: false };
     } catch (err) {
       // A concurrent repeat of the same submission won the race: loop to find its receipt.
@@ -128,12 +144,22 @@ export type StatusLookup =
   | { kind: 'notFound' }
   | {
       kind: 'found';
+      /** The code in its canonical form, for the status page's message form (a POST body, never a URL). */
+      code: string;
+      /** The reporter's own report, which holds their messages. */
+      reportId: string;
+      /** The lead they follow: their own, or the one it was merged into. */
+      leadId: string;
       /** Merged into another lead: status and answers are that lead's (the reporter's own answers too). */
       merged: boolean;
       status: ReportStatus;
       submittedAt: Date;
       statusChangedAt: Date;
       updates: { body: string; createdAt: Date }[];
+      /** The names of the files this reporter sent (a merged case's other files are not theirs). */
+      files: string[];
+      /** The conversation with staff: this reporter's own, never another reporter's of a merged case. */
+      thread: ThreadEntry[];
     };
 
 export async function lookupStatus(db: Kysely<Database>, keys: ReportKeys, input: string): Promise<StatusLookup> {
@@ -142,16 +168,24 @@ export async function lookupStatus(db: Kysely<Database>, keys: ReportKeys, input
   const row = await findPublicStatus(db, { codeHash: hashCode(keys.code, parsed.code) });
   if (!row) return { kind: 'notFound' };
   // A duplicate's reporter follows the lead it was merged into, with their own code.
-  const target = row.merged_into_id ? await findPublicStatus(db, { id: row.merged_into_id }) : undefined;
+  const [target, thread] = await Promise.all([
+    row.merged_into_id ? findPublicStatus(db, { id: row.merged_into_id }) : undefined,
+    reporterThread(db, row.id),
+  ]);
   const updates = [...row.updates, ...(target?.updates ?? [])]
     .map((u) => ({ body: u.body, createdAt: new Date(u.created_at) }))
     .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   return {
     kind: 'found',
+    code: parsed.code,
+    reportId: row.id,
+    leadId: target?.id ?? row.id,
     merged: target !== undefined,
     status: target?.status ?? row.status,
     submittedAt: row.submitted_at,
     statusChangedAt: target?.status_changed_at ?? row.status_changed_at,
     updates,
+    files: row.files.map((f) => f.display_name),
+    thread,
   };
 }

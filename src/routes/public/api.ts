@@ -1,58 +1,104 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PublicContext } from '../../app.js';
-import { formatCode } from '../../codes.js';
 import { statusQuerySchema } from '../../reports/schema.js';
-import { firstStep } from '../../leads/deadlines.js';
-import { lookupStatus, submitReport } from '../../reports/service.js';
+import { KIND_PROBLEMS, reporterMessageSchema } from '../../messages/schema.js';
+import { postReporterMessage, reporterThread } from '../../messages/service.js';
+import { lookupStatus, type StatusLookup } from '../../reports/service.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
+import { registerUploads } from '../../attachments/upload.js';
+import reportApiRoutes, { cleanApiFiles, readApiUpload } from './api-uploads.js';
 import { openApiDocument } from './openapi.js';
 
 function validationFailed(reply: FastifyReply, fields: FieldError[]) {
   return reply.code(400).send({ error: 'validation', message: reply.request.t('errors.page.400.body'), fields });
 }
 
+type Found = Extract<StatusLookup, { kind: 'found' }>;
+
+/** What the reporter may see, as JSON: the thread only when there is one, and never a staff name. */
+function statusBody(request: FastifyRequest, r: Found) {
+  return {
+    status: r.status,
+    statusLabel: request.t(`statuses.${r.status}.label`),
+    merged: r.merged,
+    submittedAt: r.submittedAt.toISOString(),
+    statusChangedAt: r.statusChangedAt.toISOString(),
+    updates: r.updates.map((u) => ({ body: u.body, createdAt: u.createdAt.toISOString() })),
+    files: r.files,
+    ...(r.thread.length
+      ? {
+          messages: r.thread.map((m) => ({
+            from: m.kind === 'question' ? 'staff' : 'reporter',
+            kind: m.kind,
+            body: m.body,
+            createdAt: m.createdAt.toISOString(),
+            awaitingAnswer: m.awaitingAnswer,
+          })),
+        }
+      : {}),
+  };
+}
+
 // The JSON API: the same schemas and services as the forms.
 export default async function apiRoutes(app: FastifyInstance, ctx: PublicContext) {
-  const document = openApiDocument(ctx.reportSchema);
+  const document = openApiDocument(ctx.reportSchema, ctx.uploads);
   app.get('/openapi.json', async () => document);
 
-  app.post('/reports', { preHandler: app.limits.submit }, async (request, reply) => {
-    const parsed = ctx.reportSchema.safeParse(request.body ?? {});
-    if (!parsed.success) return validationFailed(reply, fieldErrors(parsed.error, request.t));
-    // An Idempotency-Key makes a retried request return the first report's code.
-    const key = request.headers['idempotency-key'];
-    const token = typeof key === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(key) ? key : undefined;
-    const result = await submitReport(ctx.db, ctx.keys, parsed.data, { token, ...firstStep(ctx.rules, parsed.data, new Date()) });
-    return reply.code(result.replayed ? 200 : 201).send({
-      code: formatCode(result.code),
-      status: result.status,
-      submittedAt: result.submittedAt.toISOString(),
-    });
-  });
+  // Report submissions, with their files (a scope of their own: multipart is accepted there only).
+  await app.register((scope) => reportApiRoutes(scope, ctx));
 
-  app.post('/status', { preHandler: app.limits.lookup }, async (request, reply) => {
-    const parsed = statusQuerySchema.safeParse(request.body ?? {});
-    if (!parsed.success) return validationFailed(reply, fieldErrors(parsed.error, request.t));
-    const result = await lookupStatus(ctx.db, ctx.keys, parsed.data.code);
+  /** The code check shared by the lookup and messages: the found report, or null once the error is sent. */
+  async function find(reply: FastifyReply, code: string): Promise<Found | null> {
+    const { request } = reply;
+    const result = await lookupStatus(ctx.db, ctx.keys, code);
     if (result.kind === 'invalid') {
-      const code = `code.${result.reason}`;
-      return validationFailed(reply, [{ field: 'code', code, message: request.t(`errors.${code}`) }]);
+      const field = `code.${result.reason}`;
+      validationFailed(reply, [{ field: 'code', code: field, message: request.t(`errors.${field}`) }]);
+      return null;
     }
     if (result.kind === 'notFound') {
       await app.limits.failedLookup(request);
-      return reply.code(404).send({
+      reply.code(404).send({
         error: 'not_found',
         message: request.t('status.notFound'),
         hotline: ctx.campaign.hotlines[0]!.number,
       });
+      return null;
     }
-    return {
-      status: result.status,
-      statusLabel: request.t(`statuses.${result.status}.label`),
-      merged: result.merged,
-      submittedAt: result.submittedAt.toISOString(),
-      statusChangedAt: result.statusChangedAt.toISOString(),
-      updates: result.updates.map((u) => ({ body: u.body, createdAt: u.createdAt.toISOString() })),
-    };
+    return result;
+  }
+
+  app.post('/status', { preHandler: app.limits.lookup }, async (request, reply) => {
+    const parsed = statusQuerySchema.safeParse(request.body ?? {});
+    if (!parsed.success) return validationFailed(reply, fieldErrors(parsed.error, request.t));
+    const found = await find(reply, parsed.data.code);
+    return found ? statusBody(request, found) : reply;
+  });
+
+  // A message counts as a lookup (the code) and as a submission (the text), as on the status page.
+  // Messages may carry files: JSON, or multipart with the JSON in `message` and the files. In a
+  // scope of its own, as the report route: only these two accept multipart.
+  await app.register(async (scope) => {
+    await registerUploads(scope);
+    scope.post('/status/messages', { preHandler: [app.limits.lookup, app.limits.submit] }, async (request, reply) => {
+      const upload = await readApiUpload(request, reply, ctx.uploads, 'message');
+      if (!upload) return reply;
+      const parsed = reporterMessageSchema.safeParse(upload.body);
+      if (!parsed.success) return validationFailed(reply, fieldErrors(parsed.error, request.t));
+      const found = await find(reply, parsed.data.code);
+      if (!found) return reply;
+      const files = await cleanApiFiles(reply, ctx.uploads, upload.files);
+      if (!files) return reply;
+      const problem = await postReporterMessage(ctx.db, found, parsed.data, { key: ctx.attachmentKey, files });
+      if (problem === 'closed') {
+        return reply.code(409).send({ error: 'conflict', message: request.t('messages.closed'), hotline: ctx.campaign.hotlines[0]!.number });
+      }
+      if (problem) {
+        const key = KIND_PROBLEMS[problem];
+        return validationFailed(reply, [{ field: 'kind', code: key.slice('errors.'.length), message: request.t(key) }]);
+      }
+      const thread = await reporterThread(ctx.db, found.reportId);
+      return reply.code(201).send(statusBody(request, { ...found, thread, files: [...found.files, ...files.map((f) => f.name)] }));
+    });
   });
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { PublicContext } from '../../app.js';
+import { PROBLEM_STATUS, UploadRejected } from '../../attachments/clean.js';
+import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadHint, uploadProblem } from '../../attachments/upload.js';
 import { formErrors, formToInput, identityConflict, readForm, reportFormView, type ReportFormValues } from '../../reports/form.js';
 import { firstStep } from '../../leads/deadlines.js';
 import { submitReport } from '../../reports/service.js';
@@ -9,10 +11,14 @@ import { fieldErrors, type FieldError } from '../../validation.js';
 const TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
 
 export default async function reportRoutes(app: FastifyInstance, ctx: PublicContext) {
-  const renderForm = (reply: FastifyReply, values: Partial<ReportFormValues>, errors: FieldError[] = []) =>
+  await registerUploads(app);
+
+  // Files cannot be put back into a file input: when the form comes back, a line asks for them again.
+  const renderForm = (reply: FastifyReply, values: Partial<ReportFormValues>, errors: FieldError[] = [], filesDropped = false) =>
     reply.page('public/report', {
       title: reply.request.t('report.title'),
       ...reportFormView(ctx.campaign, reply.request.t, values, errors),
+      uploads: uploadHint(ctx.uploads, filesDropped),
     });
 
   // Each form page carries a fresh random token: posting the same page twice (a retry after a
@@ -23,19 +29,29 @@ export default async function reportRoutes(app: FastifyInstance, ctx: PublicCont
     return renderForm(reply, values);
   });
 
+  // The form is multipart when it carries files; urlencoded posts are still accepted.
   app.post('/report', { preHandler: app.limits.submit }, async (request, reply) => {
-    const values = readForm(request.body);
+    const upload = await readUploadForm(request, reply, ctx.uploads);
+    const values = readForm(upload.fields);
     const parsed = ctx.reportSchema.safeParse(formToInput(values));
     const errors = parsed.success ? [] : formErrors(fieldErrors(parsed.error, request.t));
     if (identityConflict(values)) {
       errors.push({ field: 'identity', code: 'identity.conflict', message: request.t('errors.identity.conflict') });
     }
-    if (!parsed.success || errors.length) {
-      reply.code(400);
-      return renderForm(reply, values, errors);
-    }
+    // Nothing is stored while anything is wrong: what was typed comes back, files are chosen again.
+    const sentFiles = upload.files.length > 0 || upload.rejected !== null;
+    const refuse = (problem: UploadRejected | null) => {
+      if (problem) errors.push(uploadError(problem, request.t, ctx.uploads));
+      reply.code(problem ? PROBLEM_STATUS[problem.problem] : 400);
+      return renderForm(reply, values, errors, sentFiles);
+    };
+    const problem = await uploadProblem(upload);
+    if (!parsed.success || errors.length || problem) return refuse(problem);
+    const files = await cleanOrReject(upload.files);
+    if (files instanceof UploadRejected) return refuse(files);
     const token = TOKEN.test(values.token) ? values.token : undefined;
-    const result = await submitReport(ctx.db, ctx.keys, parsed.data, { token, ...firstStep(ctx.rules, parsed.data, new Date()) });
+    const intake = { token, ...firstStep(ctx.rules, parsed.data, new Date()) };
+    const result = await submitReport(ctx.db, ctx.keys, parsed.data, intake, { key: ctx.attachmentKey, files });
     // The code is shown in this response only (never in a URL): switching language here would
     // lose it, so the page offers no switch.
     return reply.page('public/receipt', {
@@ -46,6 +62,7 @@ export default async function reportRoutes(app: FastifyInstance, ctx: PublicCont
       replayed: result.replayed,
       acceptDays: ctx.campaign.deadlines.acceptWorkingDays,
       statusUrl: `${ctx.publicUrl}/status`,
+      files: files.map((f) => f.name),
     });
   });
 }

@@ -1,13 +1,37 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { PublicContext } from '../../app.js';
-import { lookupStatus } from '../../reports/service.js';
-import { formString } from '../../validation.js';
+import { PROBLEM_STATUS, UploadRejected } from '../../attachments/clean.js';
+import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadHint, uploadProblem } from '../../attachments/upload.js';
+import { KIND_PROBLEMS, reporterMessageSchema, type ReporterKind } from '../../messages/schema.js';
+import { offeredKinds, postReporterMessage, reporterThread } from '../../messages/service.js';
+import { LIMITS } from '../../reports/schema.js';
+import { lookupStatus, type StatusLookup } from '../../reports/service.js';
+import { cleanText } from '../../text.js';
+import { fieldErrors, formString, type FieldError } from '../../validation.js';
+
+type Found = Extract<StatusLookup, { kind: 'found' }>;
+
+interface MessageForm {
+  values?: { text: string; kind: string };
+  errors?: FieldError[];
+  /** The kind of message just stored, for the confirmation. */
+  sent?: ReporterKind;
+  /** Files were sent but not stored: the form asks for them again. */
+  filesDropped?: boolean;
+}
 
 export default async function statusRoutes(app: FastifyInstance, ctx: PublicContext) {
+  // The message form may carry files (a lookup posted as multipart finds no code in it).
+  await registerUploads(app);
+
   app.get('/status', async (request, reply) => reply.page('public/status', { title: request.t('status.title') }));
 
-  app.post('/status', { preHandler: app.limits.lookup }, async (request, reply) => {
-    const code = formString((request.body as Record<string, unknown> | undefined)?.code).slice(0, 100);
+  /**
+   * The code check behind both the lookup and the message form, with the same answers and limits:
+   * the found report, or the page already rendered for a code that is malformed or unknown.
+   */
+  async function find(reply: FastifyReply, code: string): Promise<Found | string> {
+    const { request } = reply;
     const result = await lookupStatus(ctx.db, ctx.keys, code);
     const title = request.t('status.title');
     if (result.kind === 'invalid') {
@@ -20,6 +44,65 @@ export default async function statusRoutes(app: FastifyInstance, ctx: PublicCont
       reply.code(404);
       return reply.page('public/status', { title, code, notFound: true });
     }
-    return reply.page('public/status-result', { title, ...result });
+    return result;
+  }
+
+  // The code travels back in the message form's hidden field: after posting, this page is shown
+  // again rather than a redirect, which would have to carry the code in its address.
+  function resultPage(reply: FastifyReply, found: Found, form: MessageForm = {}) {
+    const kinds = offeredKinds(found.status, found.thread);
+    const chosen = kinds.find((k) => k === form.values?.kind) ?? kinds[0];
+    const errors = form.errors ?? [];
+    return reply.page('public/status-result', {
+      title: reply.request.t('status.title'),
+      ...found,
+      canWrite: kinds.length > 0,
+      choices: kinds.length > 1 ? kinds.map((kind) => ({ kind, checked: kind === chosen })) : [],
+      onlyKind: kinds.length === 1 ? kinds[0] : undefined,
+      textLimits: LIMITS.description,
+      values: { text: cleanText(form.values?.text ?? '').text },
+      errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
+      errorList: errors,
+      sent: form.sent,
+      uploads: uploadHint(ctx.uploads, form.filesDropped),
+    });
+  }
+
+  app.post('/status', { preHandler: app.limits.lookup }, async (request, reply) => {
+    const found = await find(reply, formString((request.body as Record<string, unknown> | undefined)?.code).slice(0, 100));
+    return typeof found === 'string' ? found : resultPage(reply, found);
+  });
+
+  // A message counts as a lookup (the code) and as a submission (the text).
+  app.post('/status/messages', { preHandler: [app.limits.lookup, app.limits.submit] }, async (request, reply) => {
+    const upload = await readUploadForm(request, reply, ctx.uploads);
+    const body = upload.fields;
+    const found = await find(reply, formString(body.code).slice(0, 100));
+    if (typeof found === 'string') return found;
+    const values = { text: formString(body.text), kind: formString(body.kind) };
+    const parsed = reporterMessageSchema.safeParse({ code: found.code, text: values.text, kind: values.kind || undefined });
+    // Nothing is stored while anything is wrong: the text comes back, files are chosen again.
+    const filesDropped = upload.files.length > 0 || upload.rejected !== null;
+    const refused = await uploadProblem(upload);
+    if (!parsed.success || refused) {
+      const errors = parsed.success ? [] : fieldErrors(parsed.error, request.t);
+      if (refused) errors.push(uploadError(refused, request.t, ctx.uploads));
+      return resultPage(reply.code(refused ? PROBLEM_STATUS[refused.problem] : 400), found, { values, errors, filesDropped });
+    }
+    const files = await cleanOrReject(upload.files);
+    if (files instanceof UploadRejected) {
+      const errors = [uploadError(files, request.t, ctx.uploads)];
+      return resultPage(reply.code(PROBLEM_STATUS[files.problem]), found, { values, errors, filesDropped });
+    }
+    const problem = await postReporterMessage(ctx.db, found, parsed.data, { key: ctx.attachmentKey, files });
+    // Transferred since the page was loaded: the page now says where to turn instead.
+    if (problem === 'closed') return resultPage(reply.code(409), found);
+    if (problem) {
+      const key = KIND_PROBLEMS[problem];
+      const errors = [{ field: 'kind', code: key.slice('errors.'.length), message: request.t(key) }];
+      return resultPage(reply.code(400), found, { values, errors, filesDropped });
+    }
+    const thread = await reporterThread(ctx.db, found.reportId);
+    return resultPage(reply, { ...found, thread, files: [...found.files, ...files.map((f) => f.name)] }, { sent: parsed.data.kind });
   });
 }

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Campaign } from '../../campaign.js';
+import type { CampaignStore } from '../../campaign-store.js';
 import type { StaffSettings } from '../../config.js';
 import type { CalendarStore } from '../../leads/calendar-store.js';
 import type { ReportInputSchema } from '../../reports/schema.js';
@@ -13,10 +14,18 @@ import { loadSession, type SessionStage, type StaffSession } from '../../staff/s
 import { formString } from '../../validation.js';
 import type { LeadRules } from '../../leads/service.js';
 import calendarRoutes from './calendar.js';
+import campaignRoutes from './campaign.js';
+import caseRoutes from './cases.js';
 import intakeRoutes from './intake.js';
 import leadActionRoutes from './lead-actions.js';
+import leadAttachmentRoutes from './lead-attachments.js';
+import leadMessageRoutes from './lead-messages.js';
 import auditRoutes from './audit.js';
 import leadRoutes from './leads.js';
+import dashboardRoutes from './dashboard.js';
+import lookbackRoutes from './lookback.js';
+import problemFilingRoutes from './problem-filings.js';
+import problemRoutes from './problems.js';
 import statisticsRoutes from './statistics.js';
 import loginRoutes from './login.js';
 import twoFactorRoutes from './two-factor.js';
@@ -47,8 +56,12 @@ export interface StaffContext {
   reportSchema: ReportInputSchema;
   reportKeys: ReportKeys;
   campaign: Campaign;
+  /** The campaign settings admins edit (campaign is its live object). */
+  campaignStore: CampaignStore;
   /** Seals staff members' TOTP secrets. */
   totpKey: Buffer;
+  /** Opens reporters' attachments (the download route only). */
+  attachmentKey: Buffer;
   settings: StaffSettings;
   secureCookies: boolean;
 }
@@ -113,9 +126,17 @@ export default async function staffRoutes(app: FastifyInstance, ctx: StaffContex
   await app.register(userRoutes, ctx);
   await app.register(leadRoutes, ctx);
   await app.register(statisticsRoutes, ctx);
+  await app.register(dashboardRoutes, ctx);
+  await app.register(problemRoutes, ctx);
+  await app.register(problemFilingRoutes, ctx);
+  await app.register(lookbackRoutes, ctx);
   await app.register(leadActionRoutes, ctx);
+  await app.register(leadAttachmentRoutes, ctx);
+  await app.register(leadMessageRoutes, ctx);
   await app.register(intakeRoutes, ctx);
   await app.register(calendarRoutes, ctx);
+  await app.register(campaignRoutes, ctx);
+  await app.register(caseRoutes, ctx);
 
   // Readers start at the queue; clerks and anyone else at their desk page.
   app.get('/', async (request, reply) =>

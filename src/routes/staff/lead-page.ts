@@ -3,8 +3,27 @@ import { HttpError } from '../../errors.js';
 import { chinaDate } from '../../leads/calendar.js';
 import { findLead, findPublicUpdates, findRelated, findTimeline, listAssignable } from '../../leads/repository.js';
 import { OUTCOMES, TRANSITIONS } from '../../leads/workflow.js';
+import { findLeadThread } from '../../messages/repository.js';
 import type { FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
+import { attachmentsView } from './lead-attachments.js';
+import { leadProblemsView } from './lead-problems.js';
+
+/** The conversation with the reporter(s), placed among the lead's events by date. */
+function withMessages<E extends { at: Date }>(events: E[], thread: Awaited<ReturnType<typeof findLeadThread>>, leadId: string) {
+  const messages = thread.map((m) => ({
+    at: m.created_at,
+    actor: m.asker,
+    message: {
+      kind: m.kind,
+      body: m.body,
+      // A duplicate merged into this lead has a reporter of its own, asked on its own page.
+      fromReport: m.report_id === leadId ? null : m.report_id,
+      awaiting: m.kind === 'question' && m.answered_at === null,
+    },
+  }));
+  return [...events, ...messages].sort((a, b) => a.at.getTime() - b.at.getTime());
+}
 
 /** The lead page: every field, the timeline, related leads, and the actions the viewer may take. */
 export async function renderLead(
@@ -18,11 +37,12 @@ export async function renderLead(
 ) {
   const lead = await findLead(ctx.db, id);
   if (!lead) throw new HttpError(404);
-  const [timeline, updates, assignable, related] = await Promise.all([
+  const [timeline, updates, assignable, related, thread] = await Promise.all([
     findTimeline(ctx.db, id),
     findPublicUpdates(ctx.db, id),
     listAssignable(ctx.db),
     findRelated(ctx.db, lead),
+    findLeadThread(ctx.db, id),
   ]);
   const staff = request.staff!;
   const canHandle = staff.role === 'admin' || staff.role === 'investigator';
@@ -30,13 +50,17 @@ export async function renderLead(
     title: request.t('staff.lead.title', { id }),
     staff,
     lead: { ...lead, overdue: lead.due_on !== null && lead.due_on < chinaDate(new Date()) },
-    timeline,
+    timeline: withMessages(timeline, thread, id),
     updates,
     related,
     canHandle,
+    // A transferred lead's reporter can no longer answer here.
+    canAsk: canHandle && lead.status !== 'transferred',
     // Only an admin or the assigned investigator may reveal a real-name reporter's identity.
     canReveal: lead.real_name && (staff.role === 'admin' || (staff.role === 'investigator' && lead.assignee_id === staff.userId)),
     identity,
+    files: await attachmentsView(ctx, staff, lead),
+    problems: await leadProblemsView(ctx, staff, lead, values as Record<string, unknown>),
     next: TRANSITIONS[lead.status],
     outcomes: OUTCOMES,
     assignable: assignable.map((a) => ({ ...a, selected: a.id === lead.assignee_id })),

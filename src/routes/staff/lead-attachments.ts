@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { KINDS } from '../../attachments/kinds.js';
+import { findAttachment, listAttachments } from '../../attachments/repository.js';
+import { openAttachment } from '../../attachments/service.js';
+import { recordAudit } from '../../audit.js';
+import { HttpError } from '../../errors.js';
+import type { StaffSession } from '../../staff/service.js';
+import type { StaffContext } from './index.js';
+
+/**
+ * Photos of receipts and documents may show who the reporter is: only an admin or the investigator
+ * assigned to the lead opens them, the rule that guards a real-name identity.
+ */
+export function mayOpenAttachments(staff: StaffSession, assigneeId: string | null): boolean {
+  return staff.role === 'admin' || (staff.role === 'investigator' && assigneeId === staff.userId);
+}
+
+const TYPE_LABEL = { 'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/webp': 'WebP', 'application/pdf': 'PDF' } as const;
+
+function size(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** The lead page's list of files: how many to anyone; names, links and previews to those allowed. */
+export async function attachmentsView(ctx: StaffContext, staff: StaffSession, lead: { id: string; assignee_id: string | null }) {
+  const rows = await listAttachments(ctx.db, lead.id);
+  const canOpen = mayOpenAttachments(staff, lead.assignee_id);
+  return {
+    count: rows.length,
+    canOpen,
+    list: canOpen
+      ? rows.map((r) => ({
+          href: `/staff/leads/${lead.id}/attachments/${r.id}`,
+          name: r.display_name,
+          type: TYPE_LABEL[r.mime],
+          size: size(r.size_bytes),
+          image: KINDS[r.mime].image,
+          withMessage: r.message_id !== null,
+        }))
+      : [],
+  };
+}
+
+const paramsSchema = z.object({ id: z.string().regex(/^\d{1,18}$/), attachmentId: z.string().regex(/^\d{1,18}$/) });
+
+// The file is always a download (the lead page's image previews use this route too: an <img>
+// ignores Content-Disposition). Nothing in it runs in the portal's origin: the stored type, never
+// sniffed, and a sandboxing CSP should a browser open it anyway.
+const DOWNLOAD_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; sandbox",
+  'cache-control': 'private, no-store',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+export default async function leadAttachmentRoutes(app: FastifyInstance, ctx: StaffContext) {
+  app.get('/leads/:id/attachments/:attachmentId', async (request, reply) => {
+    const params = paramsSchema.safeParse(request.params);
+    if (!params.success) throw new HttpError(404);
+    const { id, attachmentId } = params.data;
+    const staff = request.staff!;
+    const row = await findAttachment(ctx.db, id, attachmentId);
+    // Anyone else gets the answer a missing file gets; the attempt is on the record all the same.
+    if (!row) throw new HttpError(404);
+    if (!mayOpenAttachments(staff, row.assignee_id)) {
+      await recordAudit(ctx.db, { actorId: staff.userId, action: 'attachment.denied', reportId: id, detail: { attachmentId } });
+      throw new HttpError(404);
+    }
+    const file = openAttachment(ctx.attachmentKey, row);
+    const preview = request.headers['sec-fetch-dest'] === 'image';
+    await recordAudit(ctx.db, { actorId: staff.userId, action: 'attachment.download', reportId: id, detail: { attachmentId, preview } });
+    return reply.headers({ ...DOWNLOAD_HEADERS, 'content-type': file.mime, 'content-disposition': file.disposition }).send(file.bytes);
+  });
+}

@@ -1,0 +1,126 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { recordAudit } from '../../audit.js';
+import type { FiledRow } from '../../db/schema.js';
+import { HttpError } from '../../errors.js';
+import { chinaDate } from '../../leads/calendar.js';
+import { dueDay, nextMonth, previousMonth } from '../../problems/filings.js';
+import { findFilingById } from '../../problems/repository.js';
+import { filingSchema, monthSchema } from '../../problems/schema.js';
+import { currentList, fileList, filingTable } from '../../problems/service.js';
+import { buildSheet, formatDay, sheetToCsv, sheetToXlsx, type Sheet } from '../../problems/sheet.js';
+import { fieldErrors, formString, type FieldError } from '../../validation.js';
+import type { StaffContext } from './index.js';
+import { listEditors, listReaders } from './problems.js';
+
+const sheetQuerySchema = z.object({
+  village: z.string().max(40).optional().catch(undefined),
+  filing: z.string().regex(/^\d{1,18}$/).optional().catch(undefined),
+});
+
+// Monthly filing (per village, by the 20th) and the exports in the attachment's layout.
+export default async function problemFilingRoutes(app: FastifyInstance, ctx: StaffContext) {
+  const villageIds = () => ctx.campaign.villages.map((v) => v.id);
+
+  app.get('/problems/filings', { config: listReaders }, async (request, reply) => {
+    const today = chinaDate(new Date());
+    const q = z.object({ month: monthSchema.optional().catch(undefined) }).parse(request.query);
+    const month = q.month ?? today.slice(0, 7);
+    const lines = await filingTable(ctx.db, ctx.campaign, month, today);
+    return reply.page('staff/problem-filings', {
+      title: request.t('staff.problems.filings.title'),
+      staff: request.staff,
+      month,
+      dueDay: formatDay(dueDay(month), request.locale),
+      previous: previousMonth(month),
+      next: month < today.slice(0, 7) ? nextMonth(month) : null,
+      lines,
+      canFile: request.staff!.role !== 'viewer',
+    });
+  });
+
+  async function renderFile(reply: FastifyReply, values: Record<string, unknown>, errors: FieldError[] = []) {
+    const request = reply.request;
+    const village = villageIds().includes(String(values.village)) ? String(values.village) : ctx.campaign.villages[0]!.id;
+    return reply.page('staff/problem-file', {
+      title: request.t('staff.problems.file.title'),
+      staff: request.staff,
+      village,
+      rows: await currentList(ctx.db, village),
+      values: { month: chinaDate(new Date()).slice(0, 7), filedOn: chinaDate(new Date()), ...values, village },
+      errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
+      errorList: errors,
+    });
+  }
+
+  app.get('/problems/filings/new', { config: listEditors }, async (request, reply) => {
+    const q = request.query as Record<string, unknown>;
+    return renderFile(reply, { village: formString(q.village), ...(monthSchema.safeParse(q.month).success ? { month: q.month } : {}) });
+  });
+
+  app.post('/problems/filings', { config: listEditors }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const parsed = filingSchema(villageIds()).safeParse(body);
+    const today = chinaDate(new Date());
+    const errors = parsed.success ? [] : fieldErrors(parsed.error, request.t);
+    if (parsed.success && (parsed.data.month > today.slice(0, 7) || parsed.data.filedOn > today || parsed.data.filedOn < `${parsed.data.month}-01`)) {
+      errors.push({ field: 'filedOn', code: 'problems.filedOn', message: request.t('errors.problems.filedOn') });
+    }
+    if (!parsed.success || errors.length) return renderFile(reply.code(400), body, errors);
+    await fileList(ctx.db, request.staff!.userId, parsed.data);
+    return reply.redirect(`/staff/problems/filings?month=${parsed.data.month}`, 303);
+  });
+
+  /** The list to export: a filing as filed, or a village's list as it stands today. */
+  async function sheetFor(request: FastifyRequest): Promise<{ sheet: Sheet; village: string; filing: string | null }> {
+    const q = sheetQuerySchema.parse(request.query);
+    let village: string;
+    let rows: FiledRow[];
+    let date = chinaDate(new Date());
+    let signers = null;
+    if (q.filing) {
+      const filing = await findFilingById(ctx.db, q.filing);
+      if (!filing) throw new HttpError(404);
+      village = filing.village;
+      rows = filing.snapshot.rows;
+      date = filing.filed_on;
+      signers = { secretary: filing.secretary, residentLeader: filing.resident_leader, clerkName: filing.clerk_name };
+    } else {
+      if (!q.village || !villageIds().includes(q.village)) throw new HttpError(404);
+      village = q.village;
+      rows = await currentList(ctx.db, village);
+    }
+    const sheet = buildSheet({ campaign: ctx.campaign, locale: request.locale, t: request.t, village, rows, date, signers });
+    return { sheet, village, filing: q.filing ?? null };
+  }
+
+  const exported = (request: FastifyRequest, format: string, s: { village: string; filing: string | null; sheet: Sheet }) =>
+    recordAudit(ctx.db, {
+      actorId: request.staff!.userId,
+      action: 'problem.export',
+      detail: { format, village: s.village, filing: s.filing, rows: s.sheet.groups.reduce((a, g) => a + g.items.filter((i) => i.number).length, 0) },
+    });
+
+  app.get('/problems/print', { config: listReaders }, async (request, reply) => {
+    const s = await sheetFor(request);
+    await exported(request, 'print', s);
+    return reply.page('staff/problem-print', { title: s.sheet.title, staff: request.staff, sheet: s.sheet });
+  });
+
+  app.get('/problems/export.xlsx', { config: listReaders }, async (request, reply) => {
+    const s = await sheetFor(request);
+    const body = await sheetToXlsx(s.sheet);
+    await exported(request, 'xlsx', s);
+    return reply
+      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .header('content-disposition', `attachment; filename="problem-list-${s.village}.xlsx"`)
+      .send(body);
+  });
+
+  app.get('/problems/export.csv', { config: listReaders }, async (request, reply) => {
+    const s = await sheetFor(request);
+    const body = sheetToCsv(s.sheet);
+    await exported(request, 'csv', s);
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="problem-list-${s.village}.csv"`).send(body);
+  });
+}

@@ -1,0 +1,91 @@
+import type { InjectOptions } from 'fastify';
+import t from 'tap';
+import { FORM, formBody, testApp, testDatabase, VALID_REPORT } from './helpers.js';
+import { testRedis } from './redis-helpers.js';
+
+// With REDIS_URL the limits are counted in Redis, so two instances (two apps here, one database)
+// share them; without Redis reachable each instance counts alone. What Redis holds about a client
+// is an HMAC of its address, only for the window.
+
+const A = '192.0.2.10';
+const B = '192.0.2.20';
+
+const submit = (remoteAddress: string): InjectOptions => ({ method: 'POST', url: '/api/v1/reports', payload: VALID_REPORT, remoteAddress });
+const lookup = (remoteAddress: string, code: string): InjectOptions => ({ method: 'POST', url: '/api/v1/status', payload: { code }, remoteAddress });
+const login = (remoteAddress: string): InjectOptions => ({
+  method: 'POST', url: '/staff/login', headers: FORM, payload: formBody({ username: 'nobody', password: 'wrong password here' }), remoteAddress,
+});
+const UNKNOWN = '0'.repeat(20);
+
+// One database for the whole file (migrating a fresh one per test is the slow part); each test
+// has its own addresses, Redis prefix and apps.
+const database = await testDatabase(t);
+
+async function twoInstances(tt: Parameters<typeof testApp>[0], env: Record<string, string>) {
+  const one = await testApp(tt, { env, database });
+  const two = await testApp(tt, { env, database });
+  return { one, two };
+}
+
+t.test('submissions, lookups and logins are counted across instances', async (t) => {
+  const redis = await testRedis(t);
+  const { one, two } = await twoInstances(t, {
+    ...redis.env, RATE_LIMIT_SUBMISSIONS_PER_HOUR: '2', RATE_LIMIT_LOOKUPS_PER_15_MIN: '3', RATE_LIMIT_LOGINS_PER_15_MIN: '2',
+  });
+  t.equal((await one.app.inject(submit(A))).statusCode, 201);
+  const code = (await two.app.inject(submit(A))).json<{ code: string }>().code;
+  const third = await one.app.inject(submit(A));
+  t.equal(third.statusCode, 429, 'the third submission is refused, on the first instance');
+  const retry = Number(third.headers['retry-after']);
+  t.ok(retry > 3500 && retry <= 3600, `Retry-After ${retry}s: the window begun on the other instance`);
+  t.equal((await two.app.inject(submit(B))).statusCode, 201, 'another address is unaffected');
+
+  for (const app of [one.app, two.app, one.app]) t.equal((await app.inject(lookup(A, code))).statusCode, 200);
+  t.equal((await two.app.inject(lookup(A, code))).statusCode, 429, 'the fourth lookup, wherever it lands');
+
+  for (const app of [one.app, two.app]) t.not((await app.inject(login(A))).statusCode, 429);
+  t.equal((await one.app.inject(login(A))).statusCode, 429, 'the third login attempt');
+  t.not((await two.app.inject(login(B))).statusCode, 429, 'another address may still sign in');
+
+  const keys = await redis.keys();
+  t.ok(keys.length >= 4, `${keys.length} counters in Redis`);
+  t.same(keys.filter((k) => k.includes(A) || k.includes(B) || k.includes('192.0.2')), [], 'no key holds an address');
+  const ttls = await Promise.all(keys.map((k) => redis.client.pttl(k)));
+  t.ok(ttls.every((ms) => ms > 0), 'every counter expires with its window');
+});
+
+t.test('a block for failed lookups holds on every instance, and expires in Redis', async (t) => {
+  const redis = await testRedis(t);
+  const { one, two } = await twoInstances(t, { ...redis.env, RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: '2' });
+  const code = (await one.app.inject(submit('192.0.2.99'))).json<{ code: string }>().code;
+  t.equal((await one.app.inject(lookup(A, UNKNOWN))).statusCode, 404);
+  t.equal((await two.app.inject(lookup(A, UNKNOWN))).statusCode, 404);
+  t.equal((await one.app.inject(lookup(A, UNKNOWN))).statusCode, 429, 'the third failure');
+  t.equal((await two.app.inject(lookup(A, code))).statusCode, 429, 'the other instance refuses even a right code');
+  t.equal((await two.app.inject(lookup('2001:db8:0:1::1', UNKNOWN))).statusCode, 404);
+  t.equal((await one.app.inject(lookup(B, code))).statusCode, 200, 'another address is answered');
+
+  const blocks = (await redis.keys()).filter((k) => k.startsWith(`${redis.env.REDIS_PREFIX}block:`));
+  t.equal(blocks.length, 1, 'one block');
+  const ttl = await redis.client.pttl(blocks[0]!);
+  t.ok(ttl > 3_500_000 && ttl <= 3_600_000, 'kept in Redis for the rest of the hour only');
+});
+
+t.test('with Redis unreachable each instance counts alone: limits hold, requests are served, one warning', async (t) => {
+  // Port 1 on loopback: nothing listens there, so every connection is refused at once.
+  const env = { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_SUBMISSIONS_PER_HOUR: '1', RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: '1' };
+  const { one, two } = await twoInstances(t, env);
+  const code = (await one.app.inject(submit(A))).json<{ code: string }>().code;
+  t.ok(code, 'a report is accepted');
+  t.equal((await one.app.inject(submit(A))).statusCode, 429, 'and the limit still holds on this instance');
+  t.equal((await two.app.inject(submit(A))).statusCode, 201, 'the other instance counts for itself');
+
+  t.equal((await one.app.inject(lookup(A, UNKNOWN))).statusCode, 404);
+  t.equal((await one.app.inject(lookup(A, UNKNOWN))).statusCode, 429, 'failed lookups are still limited');
+  t.equal((await one.app.inject(lookup(A, code))).statusCode, 429, 'and the block holds');
+  t.equal((await one.app.inject(lookup(B, code))).statusCode, 200);
+
+  const warnings = one.logs.filter((l) => l.includes('Redis unreachable'));
+  t.equal(warnings.length, 1, 'one warning for the outage, not one per request');
+  t.same(one.logs.filter((l) => l.includes('192.0.2.')), [], 'no log line names a client');
+});
