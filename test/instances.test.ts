@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -8,7 +7,7 @@ import t from 'tap';
 import { connectDatabase, type DatabaseHandle } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
 import { serverUrl, TEST_SECRET, VALID_REPORT } from './helpers.js';
-import { addUsualStaff, countByRecipient, parseMail, testSmtp } from './mail-helpers.js';
+import { addUsualStaff, countByRecipient, freePort, parseMail, testSmtp } from './mail-helpers.js';
 import { testRedis } from './redis-helpers.js';
 
 // Two real server processes, as in production: one PostgreSQL database, one Redis, one SMTP server
@@ -16,14 +15,6 @@ import { testRedis } from './redis-helpers.js';
 
 const PG_URL = serverUrl() ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const STARTUP_MS = 90_000;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 interface Instance {
   name: string;
