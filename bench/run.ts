@@ -4,13 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadCampaign } from '../src/campaign.js';
 import { formatCode, hashCode } from '../src/codes.js';
 import { migrate } from '../src/db/migrate.js';
 import { deriveKey } from '../src/secret.js';
 import { waitForQuiet } from './lib/cpu.js';
-import { measure, measureTogether, type Figures, type Target } from './lib/load.js';
+import { measure, measureMix, measureTogether, type Figures, type MixKind, type Request, type Target } from './lib/load.js';
 import { parseOptions, type Options } from './lib/options.js';
 import {
   killAllNow,
@@ -22,10 +23,22 @@ import {
   stop,
   type Server,
 } from './lib/processes.js';
-import { disturbed, printResult, uploadSummary, verdicts, writeDoc, type BenchResult, type QueueFigures } from './lib/report.js';
+import {
+  disturbed,
+  mixedFailed,
+  mixedProblems,
+  printResult,
+  uploadSummary,
+  verdicts,
+  writeDoc,
+  type BenchResult,
+  type MixedFigures,
+  type MixedRun,
+  type QueueFigures,
+} from './lib/report.js';
 import { seedReports } from './lib/seed.js';
 import { measureUploads } from './lib/uploads.js';
-import { compileQueueQuery, explainQuery, queuePages, staffCookie } from './lib/queue.js';
+import { compileQueueQuery, explainQuery, queuePages, staffCookie, type QueuePage } from './lib/queue.js';
 import { seedLeads } from '../src/leads/seed.js';
 
 // npm run bench: the bare ceilings (limits A, B, C) and the real endpoints, in one run, on a fresh
@@ -52,6 +65,9 @@ const villages = campaign.villages.map((v) => v.id);
 
 const dbName = `bench_${randomBytes(6).toString('hex')}`;
 let dbCreated = false;
+/** The mixed load's app instances keep their rate-limit counters under this prefix in Redis. */
+const redisPrefix = `${dbName}:`;
+let redisUsed = false;
 const tempDirs: string[] = [];
 let cleaning: Promise<void> | undefined;
 
@@ -70,9 +86,46 @@ function cleanup(): Promise<void> {
         await admin.end().catch(() => {});
       }
     }
+    if (redisUsed) {
+      await deleteRedisKeys().then(
+        () => (redisUsed = false),
+        (err: unknown) => console.error(`Could not delete the Redis keys ${redisPrefix}*: ${(err as Error).message}`),
+      );
+    }
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   })();
   return cleaning;
+}
+
+/** A short-lived connection to the bench's Redis; never retries (the bench reports instead). */
+async function withRedis<T>(fn: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis(opts.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return await fn(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The keys under this run's prefix (the instances' rate-limit counters). */
+function redisKeys(): Promise<string[]> {
+  return withRedis(async (redis) => {
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
+      found.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    return found;
+  });
+}
+
+async function deleteRedisKeys(): Promise<void> {
+  const keys = await redisKeys();
+  if (keys.length) await withRedis((redis) => redis.del(...keys));
 }
 
 process.on('exit', killAllNow);
@@ -134,22 +187,28 @@ function keys(): () => string {
   return () => `${run}-${(n++).toString(36).padStart(10, '0')}`;
 }
 
-function statusTarget(name: string, app: Server, codes: string[]): Target {
+function statusRequest(codes: string[]): Request {
   const bodies = rotate(codes.map((c) => new URLSearchParams({ code: formatCode(c) }).toString()));
-  return { name, url: app.url, method: 'POST', path: '/status', headers: FORM, next: () => ({ body: bodies() }) };
+  return { method: 'POST', path: '/status', headers: FORM, next: () => ({ body: bodies() }) };
 }
 
-function submissionTarget(name: string, app: Server): Target {
+function statusTarget(name: string, app: Server, codes: string[]): Target {
+  return { name, url: app.url, ...statusRequest(codes) };
+}
+
+function submissionRequest(): Request {
   const key = keys();
   return {
-    name,
-    url: app.url,
     method: 'POST',
     path: '/api/v1/reports',
     headers: JSON_TYPE,
     body: SUBMISSION,
     next: () => ({ headers: { 'idempotency-key': key() } }),
   };
+}
+
+function submissionTarget(name: string, app: Server): Target {
+  return { name, url: app.url, ...submissionRequest() };
 }
 
 /** Runs `fn` over `items` with `concurrency` workers. */
@@ -170,6 +229,15 @@ async function pool<T, R>(items: T[], concurrency: number, fn: (item: T) => Prom
 // ---------------------------------------------------------------------------------------------
 
 async function postgresPart() {
+  if (opts.mixed) {
+    // Checked first: finding Redis missing after the slow steps would waste the run.
+    await withRedis((redis) => redis.ping()).catch((err: unknown) => {
+      throw new Error(
+        `The mixed load needs Redis at ${opts.redisUrl} (${(err as Error).message}): start it ` +
+          "(redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '') or pass --no-mixed",
+      );
+    });
+  }
   const admin = new pg.Client({ connectionString: opts.adminUrl });
   await admin.connect();
   const version = (await admin.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v.replace(/ on .*$/, '');
@@ -228,12 +296,13 @@ async function postgresPart() {
   const staffPages = queuePages(villages[0]!);
   const queueQueries = staffPages.map((p) => compileQueueQuery(p.filters));
   step('starting the bare limits server (bench/servers/limits.ts)');
-  const limits = await startIpcServer('limits', ROOT, 'bench/servers/limits.ts', {
+  const limitsEnv = {
     BENCH_DATABASE_URL: dbUrl,
     BENCH_POOL_SIZE: String(opts.poolSize),
     BENCH_PAGE: page.toString('base64'),
     BENCH_QUEUE_QUERIES: JSON.stringify(queueQueries),
-  });
+  };
+  const limits = await startIpcServer('limits', ROOT, 'bench/servers/limits.ts', limitsEnv);
 
   const codeKey = deriveKey(SECRET, 'tracking-code');
   const hashPaths = rotate(seed.codes.map((c) => `/b/${hashCode(codeKey, c).toString('hex')}`));
@@ -254,10 +323,19 @@ async function postgresPart() {
   const limitC = await run({ name: 'limit C', url: limits.url, method: 'POST', path: '/c', headers: JSON_TYPE, body: SUBMISSION }, limits);
   const submission = await run(submissionTarget('submission', app), app);
 
+  // One investigator's session, for the mixed load's and the queue's pages.
+  let staff: string | undefined;
+  const cookie = async () => (staff ??= await staffCookie(dbUrl));
+
+  // The mixed load, on the table as the runs above left it (before the queue's leads are seeded).
+  const mixed = opts.mixed
+    ? await mixedPart({ dbUrl, codes: seed.codes, limits, limitsEnv, hashPaths, cookie: await cookie(), staffPages })
+    : undefined;
+
   // The staff queue at each size: leads seeded up to it, then each page against its bare query.
   const queue: QueueFigures[] = [];
   if (opts.queueLeads.length) {
-    const cookie = await staffCookie(dbUrl);
+    const cookieHeader = await cookie();
     const leadPool = new pg.Pool({ connectionString: dbUrl, max: 2 });
     try {
       for (const size of opts.queueLeads) {
@@ -268,7 +346,7 @@ async function postgresPart() {
         await leadPool.query('VACUUM ANALYZE reports');
         for (const [i, p] of staffPages.entries()) {
           const bare = await run({ name: `limit Q: ${p.name}, ${size} leads`, url: limits.url, method: 'GET', path: `/q/${i}` }, limits);
-          const real = await run({ name: `queue ${p.name}, ${size} leads`, url: app.url, method: 'GET', path: p.path, headers: { cookie } }, app);
+          const real = await run({ name: `queue ${p.name}, ${size} leads`, url: app.url, method: 'GET', path: p.path, headers: { cookie: cookieHeader } }, app);
           queue.push({ leads: size, page: p.name, path: p.path, bare, app: real, plan: await explainQuery(leadPool, queueQueries[i]!) });
         }
       }
@@ -297,8 +375,113 @@ async function postgresPart() {
     status,
     submission,
     queue,
+    ...(mixed ? { mixed } : {}),
     pgMemory: { idle, peakUnderLoad, hwm },
     uploads,
+  };
+}
+
+/** The mix: 80% status lookups, 15% submissions, 5% staff queue pages (the first and the filtered in turn). */
+const MIX = { lookup: 16, submission: 3, queue: 1 };
+
+/**
+ * The mixed load against one app instance, then two (another port, same database), each run right
+ * after the same cycle against the bare routes in as many limits processes. The instances share
+ * their rate-limit counters in Redis as in production (thresholds lifted, as for the app above).
+ */
+async function mixedPart(p: {
+  dbUrl: string;
+  codes: string[];
+  limits: Server;
+  limitsEnv: Record<string, string>;
+  hashPaths: () => string;
+  cookie: string;
+  staffPages: QueuePage[];
+}): Promise<MixedFigures> {
+  const staffPath = rotate(p.staffPages.map((page) => page.path));
+  const queuePage: Request = { method: 'GET', headers: { cookie: p.cookie }, next: () => ({ path: staffPath() }) };
+  const appKinds: MixKind[] = [
+    { name: 'status lookup', weight: MIX.lookup, request: statusRequest(p.codes) },
+    { name: 'submission', weight: MIX.submission, request: submissionRequest() },
+    { name: 'staff queue page', weight: MIX.queue, request: queuePage },
+  ];
+  const barePath = rotate(p.staffPages.map((_, i) => `/q/${i}`));
+  const bareKinds: MixKind[] = [
+    { name: 'limit B', weight: MIX.lookup, request: { method: 'GET', next: () => ({ path: p.hashPaths() }) } },
+    { name: 'limit C', weight: MIX.submission, request: { method: 'POST', path: '/c', headers: JSON_TYPE, body: SUBMISSION } },
+    { name: 'limit Q', weight: MIX.queue, request: { method: 'GET', next: () => ({ path: barePath() }) } },
+  ];
+  const env = {
+    DATABASE_URL: p.dbUrl,
+    APP_SECRET: SECRET,
+    LOG_LEVEL: 'warn',
+    DB_POOL_SIZE: String(opts.poolSize),
+    RATE_LIMIT_SUBMISSIONS_PER_HOUR: HUGE,
+    RATE_LIMIT_LOOKUPS_PER_15_MIN: HUGE,
+    RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: HUGE,
+    REDIS_URL: opts.redisUrl,
+    REDIS_PREFIX: redisPrefix,
+  };
+  const load = { connections: opts.connections, warmup: opts.warmup, duration: opts.duration };
+  const label = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : what === 'process' ? 'es' : 's'}`;
+  const mix = async (name: string, kinds: MixKind[], servers: Server[]) => {
+    await quiet();
+    step(`${name}: ${opts.warmup} s warm-up, ${opts.duration} s measured`);
+    const rss = servers.map((s) => sampleRss(s.pid));
+    const f = await measureMix(name, kinds, servers.map((s) => s.url), { ...load, serverPids: servers.map((s) => s.pid) });
+    const peaks = rss.map((r) => r.stop());
+    console.log(`  ${summary(f)}`);
+    console.log(`  ${f.kinds.map((k) => `${k.name} ${(100 * k.share).toFixed(1)}%: p50 ${k.p50.toFixed(2)} ms, p99 ${k.p99.toFixed(2)} ms`).join('; ')}`);
+    if (disturbed(f)) console.warn('  warning: other programs used a fifth or more of the CPU during this step; its figure is low');
+    return { f, peaks };
+  };
+
+  // An instance that dies during the mixed load is named at once (its requests then fail as errors).
+  let stopping = false;
+  const exits: string[] = [];
+  const watch = (server: Server) => {
+    server.child.once('exit', (code, signal) => {
+      if (stopping) return;
+      exits.push(`${server.name} exited (${signal ?? `code ${code}`})`);
+      console.error(`  ${exits.at(-1)} during the mixed load`);
+    });
+    return server;
+  };
+  step(`mixed load: starting app instance 1 with REDIS_URL=${opts.redisUrl} (prefix ${redisPrefix})`);
+  redisUsed = true;
+  const apps = [watch(await startApp('app 1 (mixed load)', APP_DIR, env))];
+  const bare = [p.limits];
+  const runs: MixedRun[] = [];
+  try {
+    for (const n of [1, 2]) {
+      if (n === 2) {
+        step('mixed load: starting app instance 2 and a second limits process, each on a port of its own');
+        apps.push(watch(await startApp('app 2 (mixed load)', APP_DIR, env)));
+        bare.push(watch(await startIpcServer('limits 2', ROOT, 'bench/servers/limits.ts', p.limitsEnv)));
+      }
+      const b = await mix(`bare mix, ${label(n, 'process')}`, bareKinds, bare);
+      const a = await mix(`mixed load, ${label(n, 'instance')}`, appKinds, apps);
+      const done: MixedRun = { instances: n, bare: b.f, app: a.f, rss: a.peaks, exits: exits.splice(0) };
+      runs.push(done);
+      console.log(
+        mixedFailed(done)
+          ? `  FAIL: ${[mixedProblems(a.f), ...done.exits].join('; ')} (zero errors is the bar)`
+          : '  PASS: no errors, no non-2xx',
+      );
+      console.log(`  ${(a.f.rps / b.f.rps).toFixed(2)} × the bare mix (${Math.round(a.f.rps)} vs ${Math.round(b.f.rps)} req/s)`);
+    }
+  } finally {
+    stopping = true;
+    await Promise.all([...apps.map((a) => stop(a)), ...bare.slice(1).map((b) => stop(b))]);
+  }
+  return {
+    weights: [
+      { kind: 'status lookups', bare: 'limit B', weight: MIX.lookup },
+      { kind: 'submissions', bare: 'limit C', weight: MIX.submission },
+      { kind: 'staff queue page (first and filtered in turn)', bare: 'limit Q (both queries in turn)', weight: MIX.queue },
+    ],
+    runs,
+    redisKeys: (await redisKeys()).length,
   };
 }
 
@@ -388,6 +571,10 @@ try {
   }
   console.log(`Done in ${Math.round((Date.now() - started) / 1000)} s.`);
   if (verdicts(result).some((v) => !v.met)) console.log('Some targets were not met (see above).');
+  const failed = result.mixed?.runs.filter(mixedFailed) ?? [];
+  if (failed.length) {
+    console.log(`FAIL: the mixed load had errors, non-2xx answers or a server exit with ${failed.map((m) => m.instances).join(' and ')} instance(s); zero is the bar.`);
+  }
 } catch (err) {
   console.error(`Bench failed: ${(err as Error).stack ?? err}`);
   exitCode = 1;

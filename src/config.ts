@@ -31,6 +31,7 @@ const envSchema = z.object({
   ARGON2_TIME_COST: z.coerce.number().int().min(1).default(3),
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(72).default(12),
+  SESSION_RECHECK_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
   // Mail: without SMTP_URL notices are written to the log (recipient and subject only).
@@ -61,6 +62,8 @@ export interface StaffSettings {
   password: { memoryCost: number; timeCost: number };
   sessionIdleMs: number;
   sessionAbsoluteMs: number;
+  /** How long a page view may rely on a session this instance checked earlier (0: every time). */
+  sessionRecheckMs: number;
   maxFailures: number;
   lockMs: number;
 }
@@ -154,6 +157,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       password: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
       sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
       sessionAbsoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
+      sessionRecheckMs: e.SESSION_RECHECK_SECONDS * 1000,
       maxFailures: e.LOGIN_MAX_FAILURES,
       lockMs: e.LOGIN_LOCK_MINUTES * 60_000,
     },

@@ -61,3 +61,13 @@ t.test('a reverse proxy load-balances the replicas, and only the proxy is truste
     t.ok(JSON.stringify(service.networks).includes('portal'), `${name} is on the portal network`);
   }
 });
+
+t.test('the image runs what npm start runs, with the same allocator setting', async (t) => {
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  const start: string = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start;
+  t.match(start, /node dist\/server\.js$/);
+  t.match(dockerfile, /CMD \["node", "dist\/server\.js"\]/);
+  const settings = [...start.matchAll(/\b([A-Z][A-Z0-9_]*)=(\S+)/g)].map((m) => `${m[1]}=${m[2]}`);
+  t.ok(settings.length > 0, 'npm start sets the allocator');
+  for (const s of settings) t.match(dockerfile, new RegExp(`^ENV ${s}$`, 'm'), `the image sets ${s}`);
+});

@@ -61,14 +61,17 @@ export interface CpuUse {
   busy: number;
 }
 
-export function startCpu(serverPid: number): { stop(requests: number): CpuUse } {
-  const s0 = ticks(serverPid);
+/** `serverPid`: the server under test, or several (e.g. two app instances), counted together. */
+export function startCpu(serverPid: number | number[]): { stop(requests: number): CpuUse } {
+  const pids = Array.isArray(serverPid) ? serverPid : [serverPid];
+  const serverTicks = () => pids.reduce((sum, pid) => sum + ticks(pid), 0);
+  const s0 = serverTicks();
   const p0 = postgresTicks();
   const l0 = process.cpuUsage();
   const m0 = machineTicks();
   return {
     stop(requests) {
-      const server = (ticks(serverPid) - s0) * TICK_US;
+      const server = (serverTicks() - s0) * TICK_US;
       const postgres = (postgresTicks() - p0) * TICK_US;
       const l = process.cpuUsage(l0);
       const loadGenerator = l.user + l.system;

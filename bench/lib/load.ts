@@ -15,6 +15,9 @@ export interface Target {
   body?: string;
 }
 
+/** A target without its name and server: what the mixed load sends to every instance. */
+export type Request = Omit<Target, 'name' | 'url'>;
+
 export interface Figures {
   name: string;
   requests: number;
@@ -35,7 +38,8 @@ interface Run {
   latencies: Float64Array;
 }
 
-function run(target: Target, connections: number, seconds: number): Promise<Run> {
+/** A request template as autocannon takes it; `next()` (if any) is called for each request sent. */
+function toRequest(target: Request): autocannon.Request {
   const request: autocannon.Request = {
     method: target.method,
     path: target.path ?? '/',
@@ -52,6 +56,11 @@ function run(target: Target, connections: number, seconds: number): Promise<Run>
       return req;
     };
   }
+  return request;
+}
+
+function run(target: Target, connections: number, seconds: number): Promise<Run> {
+  const request = toRequest(target);
   let latencies = new Float64Array(1 << 16);
   let count = 0;
   return new Promise((resolve, reject) => {
@@ -85,7 +94,8 @@ export function figures(name: string, { result: r, latencies }: Run): Figures {
     rps: r['2xx'] / r.duration,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
-    errors: r.errors + r.timeouts,
+    // autocannon counts each timeout in `errors` as well as in `timeouts`.
+    errors: r.errors,
     non2xx: r.non2xx,
   };
 }
@@ -96,7 +106,7 @@ export async function measure(
 ): Promise<Figures> {
   if (opts.warmup > 0) {
     const { result: w } = await run(target, opts.connections, opts.warmup);
-    if (w.errors + w.timeouts + w.non2xx > 0) {
+    if (w.errors + w.non2xx > 0) {
       console.warn(`  ${target.name}: warm-up saw ${w.errors} errors, ${w.timeouts} timeouts, ${w.non2xx} non-2xx`);
     }
   }
@@ -115,4 +125,140 @@ export async function measureTogether(
 ): Promise<Figures[]> {
   const results = await Promise.all(targets.map((t) => run(t.target, t.connections, seconds)));
   return results.map((r, i) => figures(targets[i]!.target.name, r));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The mixed load: several kinds of request in fixed proportions, on one or more servers.
+
+/** One kind of request in a mixed load. */
+export interface MixKind {
+  name: string;
+  /** Requests of this kind in each cycle of the rotation (e.g. 16, 3 and 1 for 80/15/5). */
+  weight: number;
+  request: Request;
+}
+
+export interface KindFigures {
+  name: string;
+  /** Responses received, whatever their status, and their share of all responses in the run. */
+  completed: number;
+  share: number;
+  /** 2xx answers per second. */
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+/** The run's figures over all kinds (as for any target), and each kind's. */
+export interface MixFigures extends Figures {
+  kinds: KindFigures[];
+}
+
+/**
+ * The order of one cycle: each kind `weight` times, the rarer kinds spread out (smooth weighted
+ * round-robin: 16, 3, 1 gives 20 requests, a submission every 5 to 9, no two of the rarer kinds side by side).
+ */
+export function mixCycle(weights: number[]): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const current = weights.map(() => 0);
+  const out: number[] = [];
+  for (let n = 0; n < total; n++) {
+    weights.forEach((w, i) => (current[i]! += w));
+    const best = current.indexOf(Math.max(...current));
+    current[best]! -= total;
+    out.push(best);
+  }
+  return out;
+}
+
+interface MixRun {
+  result: autocannon.Result;
+  latencies: number[];
+  kinds: { latencies: number[]; ok: number; non2xx: number }[];
+}
+
+/**
+ * One autocannon run whose every connection repeats the cycle, so the share of completed
+ * requests is the cycle's whatever each kind's latency (a connection waits for each answer).
+ */
+function runMix(kinds: MixKind[], url: string, connections: number, seconds: number): Promise<MixRun> {
+  const perKind = kinds.map(() => ({ latencies: [] as number[], ok: 0, non2xx: 0 }));
+  const latencies: number[] = [];
+  // autocannon calls the answered request's onResponse, then emits 'response', in the same tick.
+  let answered = 0;
+  const requests = mixCycle(kinds.map((k) => k.weight)).map((k) => ({
+    ...toRequest(kinds[k]!.request),
+    onResponse: () => {
+      answered = k;
+    },
+  }));
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      { url, connections, duration: seconds, pipelining: 1, timeout: 10, requests },
+      (err, result) => (err ? reject(err) : resolve({ result, latencies, kinds: perKind })),
+    );
+    instance.on('error', reject);
+    instance.on('response', (_client, status, _bytes, responseTime) => {
+      const kind = perKind[answered]!;
+      latencies.push(responseTime);
+      kind.latencies.push(responseTime);
+      if (status >= 200 && status < 300) kind.ok++;
+      else kind.non2xx++;
+    });
+  });
+}
+
+function mixFigures(name: string, kinds: MixKind[], runs: MixRun[]): MixFigures {
+  const sorted = (values: number[]) => Float64Array.from(values).sort();
+  const completed = runs.reduce((s, r) => s + r.latencies.length, 0);
+  const kindFigures = kinds.map((k, i): KindFigures => {
+    const lat = sorted(runs.flatMap((r) => r.kinds[i]!.latencies));
+    return {
+      name: k.name,
+      completed: lat.length,
+      share: completed ? lat.length / completed : NaN,
+      rps: runs.reduce((s, r) => s + r.kinds[i]!.ok / r.result.duration, 0),
+      p50: percentile(lat, 50),
+      p99: percentile(lat, 99),
+      non2xx: runs.reduce((s, r) => s + r.kinds[i]!.non2xx, 0),
+    };
+  });
+  const all = sorted(runs.flatMap((r) => r.latencies));
+  return {
+    name,
+    requests: runs.reduce((s, r) => s + r.result['2xx'], 0),
+    seconds: Math.max(...runs.map((r) => r.result.duration)),
+    rps: runs.reduce((s, r) => s + r.result['2xx'] / r.result.duration, 0),
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    errors: runs.reduce((s, r) => s + r.result.errors, 0),
+    non2xx: runs.reduce((s, r) => s + r.result.non2xx, 0),
+    kinds: kindFigures,
+  };
+}
+
+/**
+ * The mix against one or more servers at once (e.g. two app instances): the connections are split
+ * between them, each connection repeating the same cycle. Warm-up, then the measured run, with the
+ * CPU of all the servers counted together.
+ */
+export async function measureMix(
+  name: string,
+  kinds: MixKind[],
+  urls: string[],
+  opts: { connections: number; warmup: number; duration: number; serverPids: number[] },
+): Promise<MixFigures> {
+  if (opts.connections < urls.length) throw new Error(`${name}: fewer connections (${opts.connections}) than servers (${urls.length})`);
+  const split = urls.map((_, i) => Math.floor(opts.connections / urls.length) + (i < opts.connections % urls.length ? 1 : 0));
+  const all = (seconds: number) => Promise.all(urls.map((url, i) => runMix(kinds, url, split[i]!, seconds)));
+  if (opts.warmup > 0) {
+    const w = mixFigures(name, kinds, await all(opts.warmup));
+    if (w.errors + w.non2xx > 0) console.warn(`  ${name}: warm-up saw ${w.errors} errors, ${w.non2xx} non-2xx`);
+  }
+  const cpu = startCpu(opts.serverPids);
+  const runs = await all(opts.duration);
+  const f = mixFigures(name, kinds, runs);
+  f.cpu = cpu.stop(runs.reduce((s, r) => s + r.latencies.length, 0));
+  return f;
 }

@@ -27,9 +27,13 @@ export interface Options {
   quietWait: number;
   /** Lead counts at which the staff queue is measured (leads seeded up to each in turn); empty skips it. */
   queueLeads: number[];
+  /** Run the mixed load (lookups, submissions, queue pages) against one and two app instances. */
+  mixed: boolean;
+  /** Redis the app instances of the mixed load share their rate-limit counters in. */
+  redisUrl: string;
 }
 
-const SPEC: Record<Exclude<keyof Options, 'adminUrl' | 'appDir' | 'write' | 'queueLeads'>, { env: string; def: number; min: number }> = {
+const SPEC: Record<Exclude<keyof Options, 'adminUrl' | 'appDir' | 'write' | 'queueLeads' | 'mixed' | 'redisUrl'>, { env: string; def: number; min: number }> = {
   duration: { env: 'BENCH_DURATION', def: 10, min: 1 },
   warmup: { env: 'BENCH_WARMUP', def: 3, min: 0 },
   connections: { env: 'BENCH_CONNECTIONS', def: 10, min: 1 },
@@ -62,6 +66,8 @@ export const USAGE = `npm run bench [-- options]
   --lookup-codes=N       codes the lookups rotate through    (BENCH_LOOKUP_CODES, 500)
   --embedded-duration=S  embedded (PGlite) run, 0 to skip    (BENCH_EMBEDDED_DURATION, 5)
   --queue-leads=N,N      staff queue measured at these sizes (BENCH_QUEUE_LEADS, 100000,1000000; 0 skips)
+  --no-mixed             skip the mixed load (1 and 2 apps)   (BENCH_MIXED=0)
+  --redis-url=URL        Redis the mixed load's apps share   (BENCH_REDIS_URL, redis://127.0.0.1:6379)
   --timeout=S            give up and clean up after          (BENCH_TIMEOUT, 1800)
   --quiet-wait=S         wait for other load before each step (BENCH_QUIET_WAIT, 10)
   --admin-url=URL        PostgreSQL admin connection         (BENCH_ADMIN_URL, postgres://postgres@127.0.0.1:5432/postgres)
@@ -71,6 +77,8 @@ export const USAGE = `npm run bench [-- options]
 export function parseOptions(argv: string[], env: Record<string, string | undefined>): Options {
   const values: Record<string, string> = {};
   let write = env.BENCH_WRITE !== '0';
+  let mixed = env.BENCH_MIXED !== '0';
+  let redisUrl = env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
   let adminUrl = env.BENCH_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   let appDir = env.BENCH_APP_DIR || undefined;
   let queueLeads = env.BENCH_QUEUE_LEADS || '100000,1000000';
@@ -87,6 +95,10 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
       write = false;
       continue;
     }
+    if (arg === '--no-mixed') {
+      mixed = false;
+      continue;
+    }
     const m = /^--([a-z-]+)=(.+)$/.exec(arg);
     if (m && m[1] === 'admin-url') {
       adminUrl = m[2]!;
@@ -94,6 +106,10 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     }
     if (m && m[1] === 'app-dir') {
       appDir = m[2]!;
+      continue;
+    }
+    if (m && m[1] === 'redis-url') {
+      redisUrl = m[2]!;
       continue;
     }
     if (m && m[1] === 'queue-leads') {
@@ -108,16 +124,27 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   if (sizes.some((n) => !Number.isInteger(n) || n < 1) || sizes.some((n, i) => i > 0 && n <= sizes[i - 1]!)) {
     throw new Error(`queue-leads must be increasing whole numbers, or 0 (got ${queueLeads})`);
   }
-  const out = { adminUrl, appDir, write, queueLeads: sizes } as Options;
+  const out = { adminUrl, appDir, write, queueLeads: sizes, mixed, redisUrl } as Options;
   for (const key of Object.keys(SPEC) as (keyof typeof SPEC)[]) {
     const raw = values[key];
     const n = raw === undefined ? SPEC[key].def : Number(raw);
     if (!Number.isFinite(n) || n < SPEC[key].min) throw new Error(`${key} must be a number ≥ ${SPEC[key].min} (got ${raw})`);
     out[key] = n;
   }
+  const loopback = ['127.0.0.1', 'localhost', '::1', '[::1]'];
   const host = new URL(adminUrl).hostname;
-  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) {
+  if (!loopback.includes(host)) {
     throw new Error(`The bench runs on this machine only: ${host} is not 127.0.0.1`);
+  }
+  let redis: URL;
+  try {
+    redis = new URL(redisUrl);
+  } catch {
+    throw new Error(`redis-url must be redis://host[:port][/db] (got ${redisUrl})`);
+  }
+  if (redis.protocol !== 'redis:') throw new Error(`redis-url must be redis://host[:port][/db] (got ${redisUrl})`);
+  if (mixed && !loopback.includes(redis.hostname)) {
+    throw new Error(`The bench runs on this machine only: ${redis.hostname} is not 127.0.0.1`);
   }
   return out;
 }

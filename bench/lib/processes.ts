@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
@@ -51,18 +51,34 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   ]).finally(() => clearTimeout(timer));
 }
 
+const built = new Set<string>();
+
+/** The environment `npm start` sets for the server (its `VAR=value` words), read from package.json. */
+export function startEnvironment(cwd: string): Record<string, string> {
+  const start: string = JSON.parse(readFileSync(`${cwd}/package.json`, 'utf8')).scripts.start;
+  return Object.fromEntries([...start.matchAll(/\b([A-Z][A-Z0-9_]*)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+}
+
+/** `npm run build` in the app's folder, once per bench run: the bench measures what `npm start` runs. */
+function buildOnce(cwd: string): void {
+  if (built.has(cwd)) return;
+  execFileSync('npm', ['run', '-s', 'build'], { cwd, stdio: 'inherit' });
+  built.add(cwd);
+}
+
 /**
- * The real app, started as `npm start` does (node --import tsx src/server.ts, plus the small
- * parent-guard preload) with the given environment; resolves once GET /healthz answers 200.
+ * The real app, started as `npm start` does (built, then node dist/server.js with the start script's
+ * environment, plus the small parent-guard preload) with the given environment; resolves once GET /healthz answers 200.
  */
 export async function startApp(name: string, cwd: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Server> {
+  buildOnce(cwd);
   const port = await freePort();
-  const guard = new URL('../servers/parent-guard.ts', import.meta.url).href;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', guard, 'src/server.ts'], {
+  const guard = new URL('../servers/parent-guard.mjs', import.meta.url).href;
+  const child = spawn(process.execPath, ['--import', guard, 'dist/server.js'], {
     cwd,
     // Only what the app needs: no DATABASE_URL or secrets leak in from the caller's environment.
-    env: { PATH: process.env.PATH ?? '', ...env, HOST: '127.0.0.1', PORT: String(port) },
-    // The IPC channel is only there for parent-guard.ts: the app stops if the bench dies.
+    env: { PATH: process.env.PATH ?? '', ...startEnvironment(cwd), ...env, HOST: '127.0.0.1', PORT: String(port) },
+    // The IPC channel is only there for parent-guard.mjs: the app stops if the bench dies.
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const server = track(name, child, port);

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Figures } from './load.js';
+import type { Figures, MixFigures } from './load.js';
 import type { Options } from './options.js';
 import type { UploadFigures } from './uploads.js';
 
@@ -14,6 +14,26 @@ export interface QueueFigures {
   app: Figures;
   /** EXPLAIN (ANALYZE, BUFFERS) of the page's query at this size, warm. */
   plan: string;
+}
+
+/** The mixed load on one number of app instances, and the same mix on as many bare processes. */
+export interface MixedRun {
+  instances: number;
+  /** The same cycle against limits B, C and Q, in as many limits processes as app instances. */
+  bare: MixFigures;
+  app: MixFigures;
+  /** Peak RSS of each app instance during its measured run (sampled every 100 ms). */
+  rss: number[];
+  /** Servers that exited during the run or before it (e.g. "app 2 (mixed load) exited (code 1)"). */
+  exits: string[];
+}
+
+export interface MixedFigures {
+  /** Requests of each kind in each connection's cycle, e.g. 16 lookups, 3 submissions, 1 queue page. */
+  weights: { kind: string; bare: string; weight: number }[];
+  runs: MixedRun[];
+  /** Rate-limit keys the instances left under the run's prefix in Redis: 0 would mean they counted in memory. */
+  redisKeys: number;
 }
 
 export interface BenchResult {
@@ -33,6 +53,8 @@ export interface BenchResult {
   status: Figures;
   submission: Figures;
   queue: QueueFigures[];
+  /** The mixed load on one and two app instances (absent with --no-mixed). */
+  mixed?: MixedFigures;
   /** The app on PostgreSQL: RSS once started, highest RSS sampled during its loads, VmHWM after them (before the uploads). */
   pgMemory: { idle: number; peakUnderLoad: number; hwm: number };
   /** Report form submissions with one photo, measured last on the same app (bench/lib/uploads.ts). */
@@ -67,6 +89,20 @@ export interface Verdict {
   detail: string;
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
+/** "80/15/5" from the weights 16/3/1. */
+export const mixLabel = (m: MixedFigures) => {
+  const total = m.weights.reduce((a, w) => a + w.weight, 0);
+  return m.weights.map((w) => Math.round((100 * w.weight) / total)).join('/');
+};
+/** Errors and non-2xx of a mixed run, for the console and the verdicts. */
+export const mixedProblems = (f: MixFigures) =>
+  `${f.errors} errors (socket errors and timeouts), ${f.non2xx} non-2xx` +
+  (f.non2xx ? ` (${f.kinds.filter((k) => k.non2xx).map((k) => `${k.name}: ${k.non2xx}`).join(', ')})` : '');
+
+/** The mixed load's bar is zero errors and zero non-2xx, with every server alive to the end. */
+export const mixedFailed = (run: MixedRun) => run.app.errors + run.app.non2xx > 0 || run.exits.length > 0;
+
 const noisy = (...fs: Figures[]) => (fs.some(disturbed) ? ', disturbed by other programs: run again' : '');
 
 export function verdicts(r: BenchResult): Verdict[] {
@@ -75,6 +111,7 @@ export function verdicts(r: BenchResult): Verdict[] {
   const all = [
     r.limitA, r.limitB, r.limitC, r.status, r.submission,
     ...r.queue.flatMap((q) => [q.bare, q.app]),
+    ...(r.mixed?.runs.flatMap((m) => [m.bare, m.app]) ?? []),
     ...(r.embedded ? [r.embedded.lookup, r.embedded.submission] : []),
   ];
   const largest = Math.max(0, ...r.queue.map((q) => q.leads));
@@ -106,6 +143,7 @@ export function verdicts(r: BenchResult): Verdict[] {
       detail: `${submitRatio.toFixed(2)} × (${int(r.submission.rps)} vs ${int(r.limitC.rps)} req/s)${noisy(r.submission, r.limitC)}`,
     },
     ...queueVerdicts,
+    ...mixedVerdicts(r),
     {
       label: 'zero errors and non-2xx',
       met: bad.length === 0,
@@ -122,6 +160,26 @@ export function verdicts(r: BenchResult): Verdict[] {
       detail:
         `${mb(r.uploads.concurrent.peakRss)} (${mb(r.uploads.concurrent.rssBefore)} before)` +
         (r.uploads.failures ? `; ${r.uploads.failures} submissions failed` : ''),
+    },
+  ];
+}
+
+/** The mixed load's bar: zero errors and zero non-2xx on each number of instances; limits counted in Redis. */
+function mixedVerdicts(r: BenchResult): Verdict[] {
+  const m = r.mixed;
+  if (!m) return [];
+  return [
+    ...m.runs.map((run) => ({
+      label: `mixed load ${mixLabel(m)}, ${plural(run.instances, 'instance')}: zero errors and zero non-2xx`,
+      met: !mixedFailed(run),
+      detail:
+        (mixedFailed(run) ? `FAIL — ${[mixedProblems(run.app), ...run.exits].join('; ')} — in` : 'none in') +
+        ` ${int(run.app.requests + run.app.non2xx)} answers; ${int(run.app.rps)} req/s, ${(run.app.rps / run.bare.rps).toFixed(2)} × the bare mix${noisy(run.app, run.bare)}`,
+    })),
+    {
+      label: "mixed load: the instances' rate limits counted in Redis",
+      met: m.redisKeys > 0,
+      detail: m.redisKeys > 0 ? `${plural(m.redisKeys, 'key')} under the run's prefix` : 'no key in Redis: the instances counted in memory',
     },
   ];
 }
@@ -154,6 +212,15 @@ function rows(r: BenchResult): Row[] {
       ratio: `${ratio(r.status, r.limitB, 'B')} (${ratio(r.status, r.limitA, 'A')})`,
     },
     { name: 'app: POST /api/v1/reports submission', f: r.submission, ratio: ratio(r.submission, r.limitC, 'C') },
+    ...(r.mixed?.runs ?? []).flatMap((m) => {
+      const label = mixLabel(r.mixed!);
+      const one = r.mixed!.runs.find((x) => x.instances === 1);
+      const scale = m.instances > 1 && one ? ` (${(m.app.rps / one.app.rps).toFixed(2)} × 1 instance)` : '';
+      return [
+        { name: `bare mix: limits B/C/Q ${label}, ${plural(m.instances, 'process')}`, f: m.bare, ratio: '' },
+        { name: `app: mixed load ${label}, ${plural(m.instances, 'instance')}`, f: m.app, ratio: `${ratio(m.app, m.bare, 'bare mix')}${scale}` },
+      ];
+    }),
     ...r.queue.flatMap((q) => [
       { name: `limit Q: bare Fastify + the queue's ${q.page} query (pg), ${int(q.leads)} leads`, f: q.bare, ratio: '' },
       { name: `app: GET ${q.path}, ${int(q.leads)} leads`, f: q.app, ratio: ratio(q.app, q.bare, 'Q') },
@@ -191,6 +258,17 @@ function cpuCells(name: string, f: Figures): string[] {
   return [name, int(c.server), int(c.postgres), int(c.loadGenerator), int(c.other), `${Math.round(c.busy * 100)}%`];
 }
 
+const KIND_HEADER = ['mixed load', 'kind', 'share of answers', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx'];
+/** One line per kind of request in each mixed run (the app's, then the bare mix's). */
+function kindRows(m: MixedFigures): string[][] {
+  const line = (run: string, f: MixFigures) =>
+    f.kinds.map((k) => [run, k.name, `${(100 * k.share).toFixed(1)}%`, int(k.rps), ms(k.p50), ms(k.p99), String(k.non2xx)]);
+  return m.runs.flatMap((run) => [
+    ...line(`app, ${plural(run.instances, 'instance')}`, run.app),
+    ...line(`bare, ${plural(run.instances, 'process')}`, run.bare),
+  ]);
+}
+
 export function printResult(r: BenchResult): void {
   const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - [...s].length));
   const lines = rows(r).map((x) => cells(x.name, x.f, x.ratio));
@@ -204,12 +282,19 @@ export function printResult(r: BenchResult): void {
   };
   console.log('');
   print(HEADER, lines);
+  if (r.mixed) {
+    console.log(`\nMixed load, per kind of request (each connection repeats a cycle of ${r.mixed.weights.map((w) => `${w.weight} ${w.kind}`).join(', ')}):`);
+    print(KIND_HEADER, kindRows(r.mixed));
+  }
   console.log('\nCPU time per request (all processes on this machine):');
   print(CPU_HEADER, rows(r).map((x) => cpuCells(x.name, x.f)));
   console.log('');
   console.log(
     `app RSS on PostgreSQL: ${mb(r.pgMemory.idle)} once started, peak under load ${mb(r.pgMemory.peakUnderLoad)}, VmHWM ${mb(r.pgMemory.hwm)}`,
   );
+  if (r.mixed) {
+    console.log(`app RSS in the mixed load: ${r.mixed.runs.map((m) => `${plural(m.instances, 'instance')} ${m.rss.map(mb).join(' + ')}`).join('; ')} (peaks)`);
+  }
   console.log(`uploads: ${uploadSummary(r.uploads)}`);
   if (r.embedded) {
     console.log(
@@ -258,6 +343,9 @@ export function markdown(r: BenchResult): string {
   out.push(`| PostgreSQL mode, VmHWM after its loads (before the uploads) | ${mb(r.pgMemory.hwm)} |`);
   out.push(`| PostgreSQL mode, before ${r.uploads.concurrent.count} photo uploads at once | ${mb(r.uploads.concurrent.rssBefore)} |`);
   out.push(`| PostgreSQL mode, highest sample (every 20 ms) during them | ${mb(r.uploads.concurrent.peakRss)} |`);
+  for (const m of r.mixed?.runs ?? []) {
+    out.push(`| mixed load, ${plural(m.instances, 'instance')} (Redis), highest sample of each during its load | ${m.rss.map(mb).join(' + ')} |`);
+  }
   if (r.embedded) {
     const e = r.embedded;
     out.push(`| embedded (PGlite), first start on an empty data folder (initdb), VmHWM | ${mb(e.firstStartHwm)} |`);
@@ -278,6 +366,7 @@ export function markdown(r: BenchResult): string {
       ]),
     );
   }
+  if (r.mixed) out.push('', ...mixedMarkdown(r.mixed, o));
   const u = r.uploads;
   out.push('');
   out.push(
@@ -312,6 +401,22 @@ export function markdown(r: BenchResult): string {
   out.push('| --- | --- |');
   for (const v of verdicts(r)) out.push(`| ${v.label} | ${v.met ? '**met**' : '**not met**'}: ${v.detail} |`);
   return out.join('\n');
+}
+
+function mixedMarkdown(m: MixedFigures, o: Options): string[] {
+  const cycle = m.weights.map((w) => `${w.weight} ${w.kind}`).join(', ');
+  const bare = m.weights.map((w) => `${w.weight} ${w.bare}`).join(', ');
+  const two = m.runs.find((x) => x.instances === 2);
+  return [
+    `Mixed load ${mixLabel(m)} (\`--no-mixed\` skips it): every connection repeats one cycle of ${cycle}, spread out, so ` +
+      'the share of answers is the cycle\'s whatever each kind costs. Against one app instance, then ' +
+      (two ? `two (another port, same database; the ${o.connections} connections split ${Math.ceil(o.connections / 2)}/${Math.floor(o.connections / 2)} between the ports), ` : '') +
+      '`REDIS_URL` set so the rate-limit counters are shared in Redis (thresholds lifted as above); the bare mix runs the same cycle ' +
+      `against the limits server (${bare}) in as many processes. Warm-up ${o.warmup} s, then ${o.duration} s measured. ` +
+      `Redis held ${plural(m.redisKeys, 'rate-limit key')} of the run afterwards.`,
+    '',
+    table(KIND_HEADER, kindRows(m)),
+  ];
 }
 
 export const BEGIN = '<!-- BEGIN GENERATED by npm run bench -->';

@@ -166,6 +166,40 @@ export async function loadSession(db: Db, settings: StaffSettings, sessionId: st
   return { userId: s.user_id, username: s.username, role: s.role, csrfToken: s.csrf_token, stage };
 }
 
+/**
+ * Session lookups for one app instance. A page view (GET/HEAD) may use a session this instance
+ * checked in the database within the last `sessionRecheckMs` (5 s) — the lookup was a third of a queue
+ * page's cost — while every change (POST) is checked against the database, and once it has been
+ * answered every remembered session is forgotten, since any change may be a logout, a disabled
+ * account or a new role. So
+ * revoking a session takes effect at once on the instance that did it and within a few seconds on
+ * the others (or after `npm run staff -- disable`).
+ */
+export function sessionReader(db: Db, settings: StaffSettings) {
+  const checked = new Map<string, { session: StaffSession; until: number }>();
+  return {
+    async load(sessionId: string, change: boolean): Promise<StaffSession | null> {
+      const now = Date.now();
+      if (!change) {
+        const hit = checked.get(sessionId);
+        if (hit && hit.until > now) return hit.session;
+        checked.delete(sessionId);
+      }
+      const session = await loadSession(db, settings, sessionId);
+      // A pending (mfa/enrol) session is about to change; only settled ones are remembered. The
+      // map is bounded by the staff's open sessions, but a flood of forged cookies must not grow it.
+      if (session && session.stage === 'full' && !change && settings.sessionRecheckMs > 0) {
+        if (checked.size >= 1_000) checked.clear();
+        checked.set(sessionId, { session, until: now + settings.sessionRecheckMs });
+      }
+      return session;
+    },
+    forgetAll() {
+      checked.clear();
+    },
+  };
+}
+
 export async function logout(db: Db, sessionId: string, userId: string) {
   await deleteSession(db, sha256(sessionId));
   await recordAudit(db, { actorId: userId, action: 'logout' });

@@ -10,7 +10,7 @@ import type { ReportKeys } from '../../reports/service.js';
 import type { Database, StaffRole } from '../../db/schema.js';
 import { HttpError } from '../../errors.js';
 import { listRecordedBy } from '../../leads/repository.js';
-import { loadSession, type SessionStage, type StaffSession } from '../../staff/service.js';
+import { sessionReader, type SessionStage, type StaffSession } from '../../staff/service.js';
 import { formString } from '../../validation.js';
 import type { LeadRules } from '../../leads/service.js';
 import calendarRoutes from './calendar.js';
@@ -98,10 +98,12 @@ function toLogin(request: FastifyRequest, reply: FastifyReply) {
 export default async function staffRoutes(app: FastifyInstance, ctx: StaffContext) {
   app.decorateRequest('staff', null);
 
+  const sessions = sessionReader(ctx.db, ctx.settings);
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public || !request.routeOptions.url) return;
     const sid = request.cookies[SESSION_COOKIE];
-    const session = sid ? await loadSession(ctx.db, ctx.settings, sid) : null;
+    const change = request.method !== 'GET' && request.method !== 'HEAD';
+    const session = sid ? await sessions.load(sid, change) : null;
     if (!session) return toLogin(request, reply);
     request.staff = session;
     // A session waiting for its TOTP code reaches the code form and logout only; one that must
@@ -112,6 +114,10 @@ export default async function staffRoutes(app: FastifyInstance, ctx: StaffContex
     }
     const roles = request.routeOptions.config.roles;
     if (roles && !roles.includes(session.role)) throw new HttpError(403);
+  });
+
+  app.addHook('onResponse', async (request) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') sessions.forgetAll();
   });
 
   app.addHook('preHandler', async (request) => {

@@ -6,11 +6,16 @@ import { HttpError } from '../../errors.js';
 import { addWorkingDays, chinaDate } from '../../leads/calendar.js';
 import { countByStatus, decodeCursor, encodeCursor, findQueuePage, listAssignable, type QueueFilters } from '../../leads/repository.js';
 import { DUE_SOON_WORKING_DAYS } from '../../leads/deadlines.js';
-import { assignSchema, leadIdSchema, noteSchema, prioritySchema, queueQuerySchema, statusChangeSchema, STATUSES } from '../../leads/schema.js';
+import { assignSchema, CHANNELS, leadIdSchema, noteSchema, prioritySchema, queueQuerySchema, statusChangeSchema, STATUSES } from '../../leads/schema.js';
+import { CATEGORIES } from '../../reports/schema.js';
 import { addNote, assignLead, changeStatus, setPriority } from '../../leads/service.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
+import type { Campaign, Locale } from '../../campaign.js';
+import type { Translate } from '../../i18n/index.js';
 import type { StaffContext } from './index.js';
 import { renderLead } from './lead-page.js';
+
+type QueuePage = Awaited<ReturnType<typeof findQueuePage>>;
 
 const readers = { roles: ['admin', 'investigator', 'viewer'] as const };
 const handlers = { roles: ['admin', 'investigator'] as const };
@@ -20,6 +25,8 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
   // Counting every lead costs a scan (350 ms at a million): the counts above the queue may be a few
   // seconds old, and are refreshed while the old ones are shown.
   const statusCounts = staleWhileRevalidate(COUNTS_TTL_MS, () => countByStatus(ctx.db));
+  // Only the filter's list of names: assigning a lead checks the current list.
+  const assignableStaff = staleWhileRevalidate(COUNTS_TTL_MS, () => listAssignable(ctx.db));
 
   app.get('/leads', { config: readers }, async (request, reply) => {
     const q = queueQuerySchema.parse(request.query);
@@ -37,15 +44,16 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
       text: q.q,
     };
     const cursor = q.after ? decodeCursor(q.after) : null;
-    const [page, byStatus, assignable] = await Promise.all([findQueuePage(ctx.db, filters, cursor), statusCounts(), listAssignable(ctx.db)]);
+    const [page, byStatus, assignable] = await Promise.all([findQueuePage(ctx.db, filters, cursor), statusCounts(), assignableStaff()]);
     const query = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== 'after' && v !== undefined) as [string, string][]);
     if (page.next) query.set('after', encodeCursor(page.next));
     return reply.page('staff/leads', {
       title: request.t('staff.leads.title'),
       staff: request.staff,
       filters: q,
-      rows: page.rows.map((r) => ({ ...r, overdue: r.due_on !== null && r.due_on < today })),
+      rows: queueRows(page.rows, request, ctx.campaign, today),
       soonDays: DUE_SOON_WORKING_DAYS,
+      overdueLabel: request.t('staff.leads.overdue'),
       nextHref: page.next ? `/staff/leads?${query}` : null,
       counts: STATUSES.map((s) => ({ status: s, n: byStatus[s] ?? 0, active: q.status === s })),
       statuses: STATUSES,
@@ -96,6 +104,35 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
   });
   simple('priority', prioritySchema, (actor, id, d) => setPriority(ctx.db, actor, id, d.version, d.priority));
   simple('note', noteSchema, (actor, id, d) => addNote(ctx.db, actor, id, d.note));
+}
+
+/**
+ * The queue's rows as the template shows them, labels in the page's language. Each label is looked
+ * up once per page rather than by a template helper in each of the 50 rows × 5 cells: rendering was
+ * most of a queue page's cost (docs/PERFORMANCE.md).
+ */
+function queueRows(rows: QueuePage['rows'], { t, locale }: { t: Translate; locale: Locale }, campaign: Campaign, today: string) {
+  const labels = (ids: readonly string[], key: (id: string) => string) => new Map(ids.map((id) => [id, t(key(id))]));
+  const status = labels(STATUSES, (s) => `statuses.${s}.label`);
+  const category = labels(CATEGORIES, (c) => `category.${c}.name`);
+  const channel = labels(CHANNELS, (c) => `channels.${c}`);
+  const attention = labels(['1', '2'], (a) => `staff.leads.attention.${a}`);
+  const village = new Map(campaign.villages.map((v) => [v.id, v.name[locale]]));
+  const otherVillage = t('report.village.other');
+  return rows.map((r) => ({
+    id: r.id,
+    priority: r.priority,
+    attention: r.attention,
+    attentionLabel: r.attention ? attention.get(String(r.attention)) : null,
+    due_on: r.due_on,
+    overdue: r.due_on !== null && r.due_on < today,
+    statusLabel: status.get(r.status),
+    categoryLabel: category.get(r.category),
+    villageLabel: r.village === null ? '—' : (village.get(r.village) ?? otherVillage),
+    channelLabel: channel.get(r.channel),
+    assignee: r.assignee,
+    excerpt: r.excerpt,
+  }));
 }
 
 export function parseId(params: unknown) {

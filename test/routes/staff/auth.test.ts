@@ -99,7 +99,8 @@ t.test('disabling a user ends their sessions at once; logout ends the session', 
 });
 
 t.test('idle and absolute timeouts', async (t) => {
-  const ta = await testApp(t);
+  // Every page view checks the database here (the timeouts are changed behind the app's back).
+  const ta = await testApp(t, { env: { SESSION_RECHECK_SECONDS: '0' } });
   const agent = await signIn(ta, 'viewer');
   await ta.database.db.updateTable('staff_sessions').set({ last_seen_at: new Date(Date.now() - 31 * 60_000) }).execute();
   t.match((await agent.get('/staff/leads')).headers.location, /^\/staff\/login/, 'idle for 31 minutes');
@@ -109,6 +110,23 @@ t.test('idle and absolute timeouts', async (t) => {
     .set({ created_at: new Date(Date.now() - 13 * 3_600_000), last_seen_at: new Date() })
     .execute();
   t.match((await again.get('/staff/leads')).headers.location, /^\/staff\/login/, 'older than 12 hours');
+});
+
+t.test('a page view may rely on a session checked seconds ago; a change never does', async (t) => {
+  const ta = await testApp(t, { env: { SESSION_RECHECK_SECONDS: '1' } });
+  const viewer = await signIn(ta, 'viewer');
+  t.equal((await viewer.get('/staff/leads')).statusCode, 200);
+  // Disabled behind this instance's back, as `npm run staff -- disable` or another instance does.
+  await ta.database.db.updateTable('staff_users').set({ disabled: true }).where('id', '=', viewer.userId).execute();
+  t.equal((await viewer.get('/staff/leads')).statusCode, 200, 'within the recheck window the page is still shown');
+  t.equal((await viewer.post('/staff/logout')).statusCode, 303);
+  t.match((await viewer.get('/staff/leads')).headers.location, /^\/staff\/login/, 'after a change, the database is asked again');
+
+  const other = await signIn(ta, 'viewer', 'viewer2');
+  t.equal((await other.get('/staff/leads')).statusCode, 200);
+  await ta.database.db.updateTable('staff_users').set({ disabled: true }).where('id', '=', other.userId).execute();
+  await new Promise((r) => setTimeout(r, 1_100));
+  t.match((await other.get('/staff/leads')).headers.location, /^\/staff\/login/, 'after the window, the database is asked again');
 });
 
 t.test('only admins manage accounts', async (t) => {
