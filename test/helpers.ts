@@ -1,5 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -7,12 +11,15 @@ import type { Test } from 'tap';
 import { buildApp } from '../src/app.js';
 import { loadCampaign, type Campaign } from '../src/campaign.js';
 import { loadConfig, type Config } from '../src/config.js';
-import { connectDatabase, type DatabaseHandle } from '../src/db/connect.js';
-import { migrate } from '../src/db/migrate.js';
+import { connectDatabase, connectPgliteCopy, createPglite, type DatabaseHandle } from '../src/db/connect.js';
+import { migrate, MIGRATIONS_DIR } from '../src/db/migrate.js';
 import { loadCalendar } from '../src/leads/calendar.js';
 
-// Every test file gets its own fresh database: a new database on the server named by
-// TEST_DATABASE_URL (as CI does), or else an in-memory embedded PGlite.
+// Every test gets its own fresh, fully migrated database: a new database on the server named by
+// TEST_DATABASE_URL (as CI does), or else an in-memory embedded PGlite. Neither runs initdb and the
+// migrations for every test: the migrations are applied once to a template (a template database on
+// the server, a data-folder archive for PGlite), named after a hash of the migrations, and each
+// test's database is a copy of it. test/db/schema.test.ts still applies the whole history itself.
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
@@ -23,20 +30,21 @@ export function serverUrl(): string | undefined {
 export async function testDatabase(t: Test): Promise<DatabaseHandle & { url?: string }> {
   const base = serverUrl();
   if (!base) {
-    const handle = await connectDatabase({ kind: 'pglite', dataDir: null });
-    await migrate(handle.pool);
+    const handle = await connectPgliteCopy(await migratedPgliteArchive());
     t.teardown(() => handle.close());
     return handle;
   }
   const name = `test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  try {
+    await createFromTemplate(admin, base, name);
+  } finally {
+    await admin.end();
+  }
   const url = new URL(base);
   url.pathname = `/${name}`;
   const handle = await connectDatabase({ kind: 'pg', url: url.toString(), poolSize: 5 });
-  await migrate(handle.pool);
   t.teardown(async () => {
     await handle.close();
     const drop = new pg.Client({ connectionString: base });
@@ -45,6 +53,144 @@ export async function testDatabase(t: Test): Promise<DatabaseHandle & { url?: st
     await drop.end();
   });
   return { ...handle, url: url.toString() };
+}
+
+/** A hash of every migration file's name and content: a changed migration means a new template. */
+function migrationsHash(): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort()) {
+    hash.update(`${file}\0`).update(readFileSync(join(MIGRATIONS_DIR, file))).update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+// --- PostgreSQL: CREATE DATABASE ... TEMPLATE test_tpl_<hash> ----------------------------------
+
+// Any fixed number (not the migrator's): serializes test processes building the template.
+const TEMPLATE_LOCK = 727_202_302;
+// Another checkout's run may still copy an older template for a while: leave those that young.
+const OLD_TEMPLATE_MS = 15 * 60_000;
+
+let template: Promise<string> | undefined;
+
+/** The migrated template's name, built by the first test process that needs it. */
+function pgTemplate(base: string): Promise<string> {
+  template ??= buildTemplate(base).catch((err) => {
+    template = undefined;
+    throw err;
+  });
+  return template;
+}
+
+async function createFromTemplate(admin: pg.Client, base: string, name: string): Promise<void> {
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${await pgTemplate(base)}`);
+  } catch (err) {
+    // 3D000: the template is gone (dropped by a run with other migrations): build it again, once.
+    if ((err as { code?: string }).code !== '3D000') throw err;
+    template = undefined;
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${await pgTemplate(base)}`);
+  }
+}
+
+async function buildTemplate(base: string): Promise<string> {
+  const name = `test_tpl_${migrationsHash()}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  try {
+    // Held until this session ends, so a process that dies half-way releases it.
+    await admin.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK]);
+    const existing = await admin.query<{ datname: string; built: string | null }>(
+      `SELECT datname, shobj_description(oid, 'pg_database') AS built FROM pg_database
+       WHERE datname LIKE 'test\\_tpl%'`,
+    );
+    for (const db of existing.rows) {
+      if (db.datname === name) continue;
+      // A build under way holds the lock, so any other build database is a dead process's leftover.
+      // Older templates go once nobody could still be copying them.
+      const stale = db.datname.startsWith('test_tplbuild_') || !(Date.now() - Date.parse(db.built ?? '') < OLD_TEMPLATE_MS);
+      if (stale) await admin.query(`DROP DATABASE IF EXISTS ${db.datname} WITH (FORCE)`).catch(() => {});
+    }
+    if (existing.rows.some((db) => db.datname === name)) return name;
+
+    // Built under another name and renamed when complete: nobody ever copies a half-migrated
+    // template, and nothing is connected to it while it is copied.
+    const building = `test_tplbuild_${randomBytes(6).toString('hex')}`;
+    await admin.query(`CREATE DATABASE ${building}`);
+    const url = new URL(base);
+    url.pathname = `/${building}`;
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
+    try {
+      await migrate(pool);
+    } finally {
+      await pool.end();
+    }
+    await admin.query(`ALTER DATABASE ${building} RENAME TO ${name}`);
+    await admin.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
+    await admin.query(`COMMENT ON DATABASE ${name} IS '${new Date().toISOString()}'`);
+    return name;
+  } finally {
+    await admin.end();
+  }
+}
+
+// --- PGlite: a migrated data folder, dumped once and loaded by every test -----------------------
+
+let archive: Promise<Blob> | undefined;
+
+/**
+ * The data folder of a migrated in-memory PGlite, as a dumpDataDir archive. Made by the first test
+ * process that needs it and kept in the temp folder for the others, keyed by the migrations, the
+ * PGlite version and how it is created (createPglite: the extensions).
+ */
+function migratedPgliteArchive(): Promise<Blob> {
+  archive ??= loadOrMakeArchive().catch((err) => {
+    archive = undefined;
+    throw err;
+  });
+  return archive;
+}
+
+async function loadOrMakeArchive(): Promise<Blob> {
+  const main = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const version = JSON.parse(readFileSync(join(dirname(main), '..', 'package.json'), 'utf8')).version as string;
+  const key = createHash('sha256').update(`${version}\0${createPglite.toString()}\0${migrationsHash()}`).digest('hex').slice(0, 16);
+  const prefix = 'xiansuo-test-pglite-';
+  const file = join(tmpdir(), `${prefix}${key}.tar`);
+  try {
+    return new Blob([readFileSync(file)]);
+  } catch {
+    // not made yet
+  }
+  const pglite = await createPglite(null);
+  let dump: Blob;
+  try {
+    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+    const pool = new pg.Pool(createPgConfig(pglite) as pg.PoolConfig);
+    try {
+      await migrate(pool);
+    } finally {
+      await pool.end();
+    }
+    dump = await pglite.dumpDataDir('none');
+  } finally {
+    await pglite.close();
+  }
+  // Written under a private name and renamed: another process reads the whole archive or none.
+  const bytes = Buffer.from(await dump.arrayBuffer());
+  const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(partial, bytes);
+  renameSync(partial, file);
+  for (const other of readdirSync(tmpdir())) {
+    const path = join(tmpdir(), other);
+    if (!other.startsWith(prefix) || path === file) continue;
+    try {
+      if (Date.now() - statSync(path).mtimeMs > OLD_TEMPLATE_MS) unlinkSync(path);
+    } catch {
+      // taken care of by another process
+    }
+  }
+  return new Blob([bytes]);
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {

@@ -85,8 +85,13 @@ export function queueQuery(db: Db, f: QueueFilters, cursor: Cursor | null) {
       return eb.or([eb('r.attention', '<', attention), eb.and([eb('r.attention', '=', attention), sameAttention])]);
     });
   }
+  // Received since a date: the leads are found through reports_received_idx and then sorted.
+  // Walking the queue's order instead passes every older lead still open (the most urgent come
+  // first) before reaching recent ones: 1.5 s for the last three days among a million seeded leads.
+  // "+ 0" keeps the planner from taking the order from the queue index. Received before a date
+  // alone keeps the walk: old leads are where it starts.
   return q
-    .orderBy('r.attention', 'desc')
+    .orderBy(f.receivedFrom ? sql`r.attention + 0` : sql.ref('r.attention'), 'desc')
     .orderBy(sql`r.due_on asc nulls last`)
     .orderBy('r.id', 'desc')
     .limit(PAGE_SIZE + 1);
