@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -17,6 +18,35 @@ const types = {
     oid === pg.types.builtins.DATE ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+// Every statement with parameters is sent as a named prepared statement, named after its text, so
+// each connection parses and plans it once instead of at every call: the app's statements are a
+// fixed set (the queue's filters make a few hundred at most), and planning was most of
+// PostgreSQL's work per status lookup (docs/PERFORMANCE.md). Two consequences, both accepted: a
+// pooler in front must keep prepared statements (PgBouncer in transaction mode only from 1.21), and
+// a migration applied while an instance runs may fail its prepared statements of a changed table
+// until the connection is replaced (migrations run before the server listens; deploy by restart).
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    if (statementNames.size >= 10_000) statementNames.clear();
+    name = `s${createHash('sha1').update(text).digest('base64url')}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+class PreparingClient extends pg.Client {
+  // Kysely calls query(text, values) and awaits the promise; every other form passes unchanged.
+  override query(...args: unknown[]): never {
+    const [text, values] = args;
+    if (args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0) {
+      return super.query({ name: statementName(text), text, values }) as never;
+    }
+    return (super.query as (...a: unknown[]) => unknown)(...args) as never;
+  }
+}
+
 export interface DatabaseHandle {
   db: Kysely<Database>;
   pool: pg.Pool;
@@ -33,6 +63,7 @@ export async function connectDatabase(config: DatabaseConfig): Promise<DatabaseH
       connectionTimeoutMillis: 5_000,
       statement_timeout: 15_000,
       types,
+      Client: PreparingClient,
     });
     ignoreIdleClientErrors(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

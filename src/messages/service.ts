@@ -19,11 +19,15 @@ export interface ThreadEntry {
 }
 
 export async function reporterThread(db: Db, reportId: string): Promise<ThreadEntry[]> {
-  const rows = await findReporterThread(db, reportId);
+  return threadEntries(await findReporterThread(db, reportId));
+}
+
+/** A report's messages, oldest first, as the reporter sees them (dates as Date or as JSON text). */
+export function threadEntries(rows: { kind: MessageKind; body: string; created_at: Date | string; answered_at: Date | string | null }[]): ThreadEntry[] {
   return rows.map((m) => ({
     kind: m.kind,
     body: m.body,
-    createdAt: m.created_at,
+    createdAt: new Date(m.created_at),
     awaitingAnswer: m.kind === 'question' && m.answered_at === null,
   }));
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
-import type { Database, NewReport, ReportStatus } from '../db/schema.js';
+import type { Database, NewReport, ReportStatus, MessageKind } from '../db/schema.js';
 import { NEW_LEAD_NOTICE } from '../mail/outbox.js';
 
 type Db = Kysely<Database>;
@@ -78,9 +78,11 @@ export interface PublicStatusRow {
   updates: { body: string; created_at: string }[];
   /** The names of the files sent with this report and its messages (never their contents). */
   files: { display_name: string }[];
+  /** This report's own conversation with staff, oldest first (src/messages/service.ts threadEntries). */
+  messages: { kind: MessageKind; body: string; created_at: string; answered_at: string | null }[];
 }
 
-/** Everything the reporter may see, in one indexed query whether or not the code exists. */
+/** Everything the reporter may see, in one indexed query whether or not the code exists (one round trip per lookup). */
 export async function findPublicStatus(db: Db, where: { codeHash: Buffer } | { id: string }): Promise<PublicStatusRow | undefined> {
   return db
     .selectFrom('reports as r')
@@ -94,6 +96,14 @@ export async function findPublicStatus(db: Db, where: { codeHash: Buffer } | { i
         eb.selectFrom('report_updates as u').select(['u.body', 'u.created_at']).whereRef('u.report_id', '=', 'r.id').orderBy('u.created_at'),
       ).as('updates'),
       jsonArrayFrom(eb.selectFrom('attachments as a').select('a.display_name').whereRef('a.report_id', '=', 'r.id').orderBy('a.id')).as('files'),
+      jsonArrayFrom(
+        eb
+          .selectFrom('report_messages as m')
+          .select(['m.kind', 'm.body', 'm.created_at', 'm.answered_at'])
+          .whereRef('m.report_id', '=', 'r.id')
+          .orderBy('m.created_at')
+          .orderBy('m.id'),
+      ).as('messages'),
     ])
     .where((eb) => ('id' in where ? eb('r.id', '=', where.id) : eb('r.code_hash', '=', where.codeHash)))
     .executeTakeFirst() as Promise<PublicStatusRow | undefined>;

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { storeAttachments, type FilesToStore } from '../attachments/service.js';
 import { generateCode, hashCode, parseCode } from '../codes.js';
 import type { Database, NewReport, ReportStatus } from '../db/schema.js';
-import { reporterThread, type ThreadEntry } from '../messages/service.js';
+import { threadEntries, type ThreadEntry } from '../messages/service.js';
 import { deriveKey } from '../secret.js';
 import { seal, unseal } from '../seal.js';
 import { findPublicStatus, findReceipt, insertReport, insertReportWithReceipt, type InsertedReport } from './repository.js';
@@ -168,10 +168,7 @@ export async function lookupStatus(db: Kysely<Database>, keys: ReportKeys, input
   const row = await findPublicStatus(db, { codeHash: hashCode(keys.code, parsed.code) });
   if (!row) return { kind: 'notFound' };
   // A duplicate's reporter follows the lead it was merged into, with their own code.
-  const [target, thread] = await Promise.all([
-    row.merged_into_id ? findPublicStatus(db, { id: row.merged_into_id }) : undefined,
-    reporterThread(db, row.id),
-  ]);
+  const target = row.merged_into_id ? await findPublicStatus(db, { id: row.merged_into_id }) : undefined;
   const updates = [...row.updates, ...(target?.updates ?? [])]
     .map((u) => ({ body: u.body, createdAt: new Date(u.created_at) }))
     .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
@@ -186,6 +183,6 @@ export async function lookupStatus(db: Kysely<Database>, keys: ReportKeys, input
     statusChangedAt: target?.status_changed_at ?? row.status_changed_at,
     updates,
     files: row.files.map((f) => f.display_name),
-    thread,
+    thread: threadEntries(row.messages),
   };
 }
