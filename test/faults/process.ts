@@ -1,6 +1,5 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
@@ -8,17 +7,10 @@ import { hashCode } from '../../src/codes.js';
 import type { DatabaseHandle } from '../../src/db/connect.js';
 import { reportKeys } from '../../src/reports/service.js';
 import { FORM, formBody, HOTLINE, VALID_REPORT } from '../helpers.js';
+import { freePort } from '../mail-helpers.js';
 
 // The fault tests run the real server (`node --import tsx src/server.ts`) as a child process on
 // loopback, put load on it, and break something underneath it.
-
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
