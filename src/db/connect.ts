@@ -67,7 +67,7 @@ export async function connectDatabase(config: DatabaseConfig): Promise<DatabaseH
     });
     ignoreIdleClientErrors(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, pool, kind: 'pg', close: () => db.destroy() };
+    return { db, pool, kind: 'pg', close: () => closeBoth(db, pool) };
   }
   return connectPglite(config.dataDir);
 }
@@ -94,6 +94,13 @@ export async function createPglite(dataDir: string | null, loadDataDir?: Blob): 
   return pglite;
 }
 
+// Kysely ends the pool only if it used it itself: a handle used through `pool` alone (migrate,
+// backup) would otherwise keep its connections, and the process, alive.
+async function closeBoth(db: Kysely<Database>, pool: pg.Pool): Promise<void> {
+  await db.destroy();
+  if (!pool.ended) await pool.end();
+}
+
 async function connectPglite(dataDir: string | null, loadDataDir?: Blob): Promise<DatabaseHandle> {
   const releaseLock = dataDir ? lockDataDir(dataDir) : () => {};
   try {
@@ -109,7 +116,7 @@ async function connectPglite(dataDir: string | null, loadDataDir?: Blob): Promis
       async close() {
         // The pool does not own the PGlite instance: close both, or the process stays alive and
         // the data folder is left unclean.
-        await db.destroy();
+        await closeBoth(db, pool);
         await pglite.close();
         releaseLock();
       },
