@@ -5,6 +5,7 @@ import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { keysUnder } from '../src/limits/redis.js';
 import pg from 'pg';
 import { loadCampaign } from '../src/campaign.js';
 import { formatCode, hashCode } from '../src/codes.js';
@@ -111,16 +112,7 @@ async function withRedis<T>(fn: (redis: Redis) => Promise<T>): Promise<T> {
 
 /** The keys under this run's prefix (the instances' rate-limit counters). */
 function redisKeys(): Promise<string[]> {
-  return withRedis(async (redis) => {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
-      found.push(...batch);
-      cursor = next;
-    } while (cursor !== '0');
-    return found;
-  });
+  return withRedis((redis) => keysUnder(redis, redisPrefix));
 }
 
 async function deleteRedisKeys(): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Test } from 'tap';
+import { keysUnder } from '../src/limits/redis.js';
 
 // The machine's Redis (CI starts it: .ci/run). Each test gets a key prefix of its own, so tests
 // running in parallel never see each other's counters, and deletes only its own keys afterwards.
@@ -30,16 +31,7 @@ export async function testRedis(t: Test): Promise<TestRedis> {
     );
   }
   const prefix = `test-${randomBytes(6).toString('hex')}:`;
-  const keys = async () => {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      found.push(...batch);
-      cursor = next;
-    } while (cursor !== '0');
-    return found;
-  };
+  const keys = () => keysUnder(client, prefix);
   t.teardown(async () => {
     const left = await keys();
     if (left.length) await client.del(...left);

@@ -41,3 +41,15 @@ export async function connectSharedRedis(url: string, log: FastifyBaseLogger): P
   await client.connect().catch(failed);
   return { client, failed, close: () => client.disconnect() };
 }
+
+/** Every key under a prefix, by SCAN (never KEYS, which blocks the server): clean-up and checks. */
+export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    found.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return found;
+}
