@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Metadata, Sharp } from 'sharp';
 import type { AttachmentMime } from '../db/schema.js';
+import { estimateJpegQuality } from './jpeg-quality.js';
 import { detectKind, type Kind } from './kinds.js';
 import { displayName } from './names.js';
 
@@ -100,8 +101,16 @@ const decoding = new PixelBudget(12_000_000);
 // A PDF is not decoded to pixels; pdf-lib's share of memory is bounded by pdf.ts's decode budget.
 const PDF_WEIGHT = 12_000_000;
 
+// A JPEG is encoded again at the quality it came with (jpeg-quality.ts), within these bounds: above
+// 90 a re-encoded photo grows with no detail gained, and below 50 the copy would show the new
+// encoder's blocks on top of the old ones'. Anything that says no quality gets the upper bound.
+const JPEG_QUALITY = { min: 50, max: 90 } as const;
+
 const ENCODE = {
-  'image/jpeg': (image: Sharp) => image.jpeg({ quality: 90, optimiseCoding: false }),
+  'image/jpeg': (image: Sharp, source: Buffer) => {
+    const quality = Math.min(JPEG_QUALITY.max, Math.max(JPEG_QUALITY.min, estimateJpegQuality(source) ?? JPEG_QUALITY.max));
+    return image.jpeg({ quality, optimiseCoding: false });
+  },
   'image/png': (image: Sharp) => image.png(),
   'image/webp': (image: Sharp) => image.webp({ quality: 90 }),
 } as const;
@@ -124,7 +133,7 @@ async function cleanImage(bytes: Buffer, kind: Kind, name: string): Promise<Buff
     try {
       // rotate() with no angle applies the EXIF orientation, so the photo still looks right once
       // the EXIF that said how to turn it is gone; the output keeps no metadata (sharp's default).
-      return await ENCODE[kind.mime as keyof typeof ENCODE](sharp(bytes, options).rotate()).toBuffer();
+      return await ENCODE[kind.mime as keyof typeof ENCODE](sharp(bytes, options).rotate(), bytes).toBuffer();
     } catch (err) {
       throw rejected(err);
     }
