@@ -32,7 +32,8 @@ export function translator(catalog: Catalog): Translate {
     const template = catalog[key];
     // A missing key shows itself rather than an empty string, so the gap is noticed and reported.
     if (template === undefined) return key;
-    return vars ? template.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m)) : template;
+    // Templates always pass a hash (often empty): most texts have no {name} to fill.
+    return vars && template.includes('{') ? template.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m)) : template;
   };
 }
 

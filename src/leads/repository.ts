@@ -50,7 +50,7 @@ export function queueQuery(db: Db, f: QueueFilters, cursor: Cursor | null) {
     .selectFrom('reports as r')
     .leftJoin('staff_users as a', 'a.id', 'r.assignee_id')
     .select([
-      'r.id', 'r.category', 'r.village', 'r.channel', 'r.status', 'r.priority', 'r.received_at', 'r.due_on', 'r.attention',
+      'r.id', 'r.category', 'r.village', 'r.channel', 'r.status', 'r.priority', 'r.due_on', 'r.attention',
       'r.real_name', 'a.username as assignee',
       sql<string>`left(r.description, 80)`.as('excerpt'),
     ]);
