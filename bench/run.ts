@@ -319,6 +319,10 @@ async function postgresPart() {
   const status = await run(statusTarget('status lookup', app, seed.codes), app);
   const limitC = await run({ name: 'limit C', url: limits.url, method: 'POST', path: '/c', headers: JSON_TYPE, body: SUBMISSION }, limits);
   const submission = await run(submissionTarget('submission', app), app);
+  // Issue 2's memory target is for these two loads; the queue's pages at a million leads are
+  // reported on their own.
+  const peakUnderLoad = appRss.stop();
+  const hwm = memoryOf(app.pid)?.hwm ?? NaN;
 
   // One investigator's session, for the mixed load's and the queue's pages.
   let staff: string | undefined;
@@ -331,7 +335,9 @@ async function postgresPart() {
 
   // The staff queue at each size: leads seeded up to it, then each page against its bare query.
   const queue: QueueFigures[] = [];
+  let queuePeak: number | undefined;
   if (opts.queueLeads.length) {
+    const queueRss = sampleRss(app.pid);
     const cookieHeader = await cookie();
     const leadPool = new pg.Pool({ connectionString: dbUrl, max: 2 });
     try {
@@ -348,12 +354,11 @@ async function postgresPart() {
         }
       }
     } finally {
+      queuePeak = queueRss.stop();
       await leadPool.end();
     }
   }
 
-  const peakUnderLoad = appRss.stop();
-  const hwm = memoryOf(app.pid)?.hwm ?? NaN;
   // Last, after the memory figures above are taken: photos are decoded, so uploads have a memory
   // target of their own (bench/lib/uploads.ts).
   await quiet();
@@ -373,7 +378,7 @@ async function postgresPart() {
     submission,
     queue,
     ...(mixed ? { mixed } : {}),
-    pgMemory: { idle, peakUnderLoad, hwm },
+    pgMemory: { idle, peakUnderLoad, hwm, ...(queuePeak !== undefined ? { queuePeak } : {}) },
     uploads,
   };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { ENV_VARIABLES } from '../src/config.js';
+import { startCommand } from '../bench/lib/processes.js';
 
 // No Docker engine here: the compose file is checked by reading it.
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'));
@@ -62,11 +63,14 @@ t.test('a reverse proxy load-balances the replicas, and only the proxy is truste
   }
 });
 
-t.test('the image runs what npm start runs, with the same allocator setting', async (t) => {
+t.test('the image runs what npm start runs, with the same memory settings', async (t) => {
   const dockerfile = readFileSync('Dockerfile', 'utf8');
   const start: string = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start;
-  t.match(start, /node dist\/server\.js$/);
-  t.match(dockerfile, /CMD \["node", "dist\/server\.js"\]/);
+  const { nodeFlags } = startCommand('.');
+  t.match(start, new RegExp(`node ${nodeFlags.join(' ')} dist/server\\.js$`));
+  t.ok(nodeFlags.includes('--heap-growing-percent=50'), 'npm start bounds how far V8 lets its old generation grow');
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+  t.same(cmd, ['node', ...nodeFlags, 'dist/server.js'], 'the image runs node with the same flags');
   const settings = [...start.matchAll(/\b([A-Z][A-Z0-9_]*)=(\S+)/g)].map((m) => `${m[1]}=${m[2]}`);
   t.ok(settings.length > 0, 'npm start sets the allocator');
   for (const s of settings) t.match(dockerfile, new RegExp(`^ENV ${s}$`, 'm'), `the image sets ${s}`);

@@ -53,10 +53,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 const built = new Set<string>();
 
-/** The environment `npm start` sets for the server (its `VAR=value` words), read from package.json. */
-export function startEnvironment(cwd: string): Record<string, string> {
+/**
+ * How `npm start` runs the server, read from package.json: the environment it sets (its `VAR=value`
+ * words) and node's own flags (the `--` words between `node` and `dist/server.js`).
+ */
+export function startCommand(cwd: string): { env: Record<string, string>; nodeFlags: string[] } {
   const start: string = JSON.parse(readFileSync(`${cwd}/package.json`, 'utf8')).scripts.start;
-  return Object.fromEntries([...start.matchAll(/\b([A-Z][A-Z0-9_]*)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+  const env = Object.fromEntries([...start.matchAll(/\b([A-Z][A-Z0-9_]*)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+  const nodeFlags = (/\bnode((?: --\S+)*) dist\/server\.js/.exec(start)?.[1] ?? '').split(' ').filter(Boolean);
+  return { env, nodeFlags };
 }
 
 /** `npm run build` in the app's folder, once per bench run: the bench measures what `npm start` runs. */
@@ -68,16 +73,17 @@ function buildOnce(cwd: string): void {
 
 /**
  * The real app, started as `npm start` does (built, then node dist/server.js with the start script's
- * environment, plus the small parent-guard preload) with the given environment; resolves once GET /healthz answers 200.
+ * node flags and environment, plus the small parent-guard preload) with the given environment; resolves once GET /healthz answers 200.
  */
 export async function startApp(name: string, cwd: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Server> {
   buildOnce(cwd);
   const port = await freePort();
   const guard = new URL('../servers/parent-guard.mjs', import.meta.url).href;
-  const child = spawn(process.execPath, ['--import', guard, 'dist/server.js'], {
+  const start = startCommand(cwd);
+  const child = spawn(process.execPath, [...start.nodeFlags, '--import', guard, 'dist/server.js'], {
     cwd,
     // Only what the app needs: no DATABASE_URL or secrets leak in from the caller's environment.
-    env: { PATH: process.env.PATH ?? '', ...startEnvironment(cwd), ...env, HOST: '127.0.0.1', PORT: String(port) },
+    env: { PATH: process.env.PATH ?? '', ...start.env, ...env, HOST: '127.0.0.1', PORT: String(port) },
     // The IPC channel is only there for parent-guard.mjs: the app stops if the bench dies.
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
