@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { HouseholdTables } from './schema-households.js';
 
 // Hand-written to match migrations/; test/db/schema.test.ts compares it with information_schema.
 
@@ -196,7 +197,7 @@ export interface ProblemRowsTable {
   measures: string;
   progress: Generated<ProblemProgress>;
   deadline: string; // 'YYYY-MM-DD'
-  source: 'lead' | 'self_check';
+  source: 'lead' | 'self_check' | 'register';
   created_by: string;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -292,7 +293,7 @@ export interface CampaignSettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Database {
+export interface Database extends HouseholdTables {
   calendar_days: CalendarDaysTable;
   reports: ReportsTable;
   report_updates: ReportUpdatesTable;
