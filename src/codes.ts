@@ -40,9 +40,13 @@ export function formatCode(code: string): string {
 
 export type ParsedCode = { ok: true; code: string } | { ok: false; reason: 'format' | 'checkDigit' };
 
-/** Accepts spaces, dashes and full-width digits; tells a malformed code and a typo apart. */
+// Copied from a chat, a code often carries invisible characters (zero-width spaces and joiners,
+// bidi marks: Unicode format and control characters). A code is digits only, so they go like spaces.
+const INVISIBLE = /[\p{Cf}\p{Cc}]/gu;
+
+/** Accepts spaces, dashes, full-width digits and invisible marks; tells a malformed code and a typo apart. */
 export function parseCode(input: string): ParsedCode {
-  const digits = digitsOnly(input);
+  const digits = digitsOnly(input.replace(INVISIBLE, ''));
   if (!/^\d+$/.test(digits) || digits.length !== CODE_LENGTH) return { ok: false, reason: 'format' };
   if (dammDigit(digits) !== 0) return { ok: false, reason: 'checkDigit' };
   return { ok: true, code: digits };

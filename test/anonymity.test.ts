@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
 import t from 'tap';
 import { formatCode, generateCode, hashCode } from '../src/codes.js';
 import { reportKeys } from '../src/reports/service.js';
@@ -65,11 +66,11 @@ for (const trustProxy of ['false', 'true']) {
       t.equal(json.statusCode, code === missing ? 404 : 200);
     }
 
-    // Reporters write back by code: on the status page (the code in a hidden field of the form)
-    // and through the API; a message with a code that does not exist is refused.
+    // Reporters write back by code: on the status page (the page's form holds a view token, never
+    // the code) and through the API; a message with a code that does not exist is refused.
     const written = await send({ method: 'POST', url: '/status/messages', headers: FORM, payload: formBody({ code: formatCode(codes[0]!), text: MESSAGE }) });
     t.equal(written.statusCode, 200, 'a message through the status page');
-    t.match(written.body, `name="code" value="${codes[0]}"`, 'the form carries the code in its body');
+    t.same(findNeedles([{ where: 'the page', text: written.body }], codeForms(codes[0]!)), [], 'the page that answers holds no code');
     const apiMessage = await send({ method: 'POST', url: '/api/v1/status/messages', payload: { code: codes[2], text: MESSAGE, kind: 'info' } });
     t.equal(apiMessage.statusCode, 201, 'a message through the API');
     const unknown = await send({ method: 'POST', url: '/status/messages', headers: FORM, payload: formBody({ code: missing, text: MESSAGE }) });
@@ -124,3 +125,36 @@ for (const trustProxy of ['false', 'true']) {
     t.ok(rows.filter((r) => !r.real_name).every((r) => r.identity_sealed === null), 'anonymous reports hold no identity at all');
   });
 }
+
+t.test('no stored or shown time of a reporter\'s act is finer than the hour', async (t) => {
+  const ta = await testApp(t, { env: { RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: '1000' } });
+  const { app, database } = ta;
+  const form = await app.inject({ url: '/report' });
+  const page = await app.inject({ method: 'POST', url: '/report', headers: FORM, payload: formBody({ ...VALID_REPORT, token: tokenFrom(form.body) }) });
+  t.equal(page.statusCode, 200);
+  const api = await app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'idempotency-key': 'coarse-times-key-00001' }, payload: VALID_REPORT });
+  const code = api.json<{ code: string }>().code.replace(/ /g, '');
+  await app.inject({ method: 'POST', url: '/api/v1/status/messages', payload: { code, text: MESSAGE, kind: 'info' } });
+  const status = await app.inject({ method: 'POST', url: '/api/v1/status', payload: { code } });
+
+  const onTheHour = (iso: string) => /T\d\d:00:00\.000Z$/.test(iso);
+  t.ok(onTheHour(api.json().submittedAt), `the API receipt: ${api.json().submittedAt}`);
+  const shown = status.json<{ submittedAt: string; statusChangedAt: string; messages: { createdAt: string }[] }>();
+  for (const iso of [shown.submittedAt, shown.statusChangedAt, ...shown.messages.map((m) => m.createdAt)]) t.ok(onTheHour(iso), `the API status: ${iso}`);
+
+  const times = await sql<{ what: string; at: Date }>`
+    SELECT 'reports.submitted_at' AS what, submitted_at AS at FROM reports
+    UNION ALL SELECT 'reports.received_at', received_at FROM reports
+    UNION ALL SELECT 'reports.status_changed_at', status_changed_at FROM reports WHERE status = 'received'
+    UNION ALL SELECT 'submission_receipts.created_at', created_at FROM submission_receipts
+    UNION ALL SELECT 'report_messages.created_at', created_at FROM report_messages
+    UNION ALL SELECT 'mail_outbox.created_at', created_at FROM mail_outbox WHERE kind IN ('new_lead', 'follow_up')`.execute(database.db);
+  t.ok(times.rows.length >= 8, `${times.rows.length} stored times`);
+  for (const row of times.rows) t.equal(row.at.getTime() % 3_600_000, 0, `${row.what}: ${row.at.toISOString()}`);
+
+  // Whoever writes the row (a psql session, a script), the database keeps it to the hour.
+  const [lead] = await database.db.selectFrom('reports').select('id').limit(1).execute();
+  await sql`UPDATE reports SET received_at = '2026-03-04 10:37:12.345+08' WHERE id = ${lead!.id}`.execute(database.db);
+  const after = await database.db.selectFrom('reports').select('received_at').where('id', '=', lead!.id).executeTakeFirstOrThrow();
+  t.equal(after.received_at.toISOString(), '2026-03-04T02:00:00.000Z', 'an exact time written by hand is kept to the hour');
+});

@@ -31,6 +31,15 @@ t.test('parsing accepts spaces, dashes and full-width digits', async (t) => {
   }
 });
 
+t.test('invisible characters copied from a chat are stripped like spaces (security review)', async (t) => {
+  const code = generateCode();
+  const grouped = formatCode(code);
+  for (const mark of ['\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u200E', '\u202A', '\u00A0', '\u3000', '\u00AD']) {
+    t.same(parseCode(grouped.replace(/ /g, mark)), { ok: true, code }, `U+${mark.charCodeAt(0).toString(16).toUpperCase()} between groups`);
+    t.same(parseCode(code.slice(0, 7) + mark + code.slice(7)), { ok: true, code }, `U+${mark.charCodeAt(0).toString(16).toUpperCase()} inside a group`);
+  }
+});
+
 t.test('a typo is told apart from a malformed code', async (t) => {
   const code = generateCode();
   for (let p = 0; p < CODE_LENGTH; p++) {

@@ -7,7 +7,7 @@ import t from 'tap';
 import { connectDatabase, type DatabaseHandle } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
 import { serverUrl, TEST_SECRET, VALID_REPORT } from './helpers.js';
-import { addUsualStaff, countByRecipient, freePort, parseMail, testSmtp } from './mail-helpers.js';
+import { addUsualStaff, countByRecipient, freePort, parseMail, releaseHeldNotices, testSmtp } from './mail-helpers.js';
 import { testRedis } from './redis-helpers.js';
 
 // Two real server processes, as in production: one PostgreSQL database, one Redis, one SMTP server
@@ -135,6 +135,7 @@ t.test('two instances share limits, reports and the mail outbox', async (t) => {
     t.same([...new Set(burst.map((r) => r.status))], [201], '30 reports accepted');
     const leads = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM reports`.execute(database.db)).rows[0]!.n);
     t.equal(leads, 34);
+    await releaseHeldNotices(database.db);
 
     // Done when nothing waits in the outbox and every notice it sent has arrived.
     const sentNotices = async () => {

@@ -1,7 +1,9 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { sql } from 'kysely';
 import type { Test } from 'tap';
+import type { DatabaseHandle } from '../src/db/connect.js';
 import type { StaffRole } from '../src/db/schema.js';
 import { createStaff } from '../src/staff/service.js';
 import { testConfig } from './helpers.js';
@@ -145,4 +147,12 @@ export async function addUsualStaff(db: Parameters<typeof createStaff>[0]) {
     clerk: await addMailStaff(db, 'clerk1', 'clerk'),
     viewer: await addMailStaff(db, 'viewer1', 'viewer'),
   };
+}
+
+/**
+ * The hour a reporter's notice waits for (migrations/015_coarse_times.sql) has passed: tests that
+ * send the notices a report or a follow-up causes call this before draining.
+ */
+export async function releaseHeldNotices(db: DatabaseHandle['db']): Promise<void> {
+  await sql`UPDATE mail_outbox SET next_attempt_at = now() WHERE attempts = 0 AND next_attempt_at > now()`.execute(db);
 }

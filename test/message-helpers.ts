@@ -32,14 +32,17 @@ export const messagesOf = (ta: TestApp, reportId: string) =>
 export const statusPage = (ta: TestApp, code: string) =>
   ta.app.inject({ method: 'POST', url: '/status', headers: FORM, payload: formBody({ code }) });
 
-/** The status page's message form, posted as a browser would. */
-export function sendMessage(ta: TestApp, fields: { code: string; text: string; kind?: string }): Promise<LightMyRequestResponse> {
+/** The status page's message form, posted as a browser would (view: the page's token), or with a code. */
+export function sendMessage(
+  ta: TestApp,
+  fields: ({ code: string } | { view: string }) & { text: string; kind?: string },
+): Promise<LightMyRequestResponse> {
   return ta.app.inject({ method: 'POST', url: '/status/messages', headers: FORM, payload: formBody(fields) });
 }
 
-/** The hidden code in a status page's message form. */
-export function hiddenCode(html: string): string | undefined {
-  return /<input type="hidden" name="code" value="([^"]*)">/.exec(html)?.[1];
+/** The view token in a status page's message form (it stands for the code, which the page never holds). */
+export function hiddenView(html: string): string | undefined {
+  return /<input type="hidden" name="view" value="([^"]*)">/.exec(html)?.[1];
 }
 
 /** The kinds of message the status page offers: radio choices, or the one hidden kind. */

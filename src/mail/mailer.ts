@@ -113,7 +113,7 @@ export function createMailer(deps: MailerDeps): Mailer {
 
   async function drain(at?: Date): Promise<DrainResult> {
     const result: DrainResult = { sent: 0, failed: 0, gaveUp: 0 };
-    await expandPendingNotices(db);
+    await expandPendingNotices(db, at ?? null);
     for (let batch = 0; batch < MAX_BATCHES && !stopped; batch++) {
       const claimed = await claimDueNotices(db, at ?? null, LEASE_MS, BATCH);
       let serverError: string | null = null;

@@ -56,13 +56,14 @@ const TRIAGERS = sql`u.role IN ('admin', 'investigator') AND NOT u.disabled AND 
  * Turns every pending row addressed to nobody into one row per current recipient, coalesced by
  * kind (ten new leads since the last drain make one notice each, saying 10), and marks the
  * originals done — all in one statement, so it is atomic and two instances never expand the same
- * row (SKIP LOCKED). While nobody has an address, the rows wait rather than vanish.
+ * row (SKIP LOCKED). While nobody has an address, the rows wait rather than vanish. A reporter's
+ * notice is due only from the next full hour (migrations/015_coarse_times.sql).
  */
-export async function expandPendingNotices(db: Db): Promise<number> {
+export async function expandPendingNotices(db: Db, at: Date | null = null): Promise<number> {
   const r = await sql<{ created: string }>`
     WITH claimed AS (
       SELECT o.id, o.kind FROM mail_outbox o
-      WHERE o.recipient_id IS NULL AND o.next_attempt_at IS NOT NULL
+      WHERE o.recipient_id IS NULL AND o.next_attempt_at <= ${clock(at)}
         AND EXISTS (SELECT 1 FROM staff_users u WHERE ${TRIAGERS})
       FOR UPDATE OF o SKIP LOCKED
     ), done AS (

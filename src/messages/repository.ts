@@ -3,13 +3,12 @@ import type { Database, MessageKind, ReportStatus } from '../db/schema.js';
 
 type Db = Kysely<Database>;
 
-/** The reporter's own thread, oldest first: never who on the staff asked. */
+/** The reporter's own thread, oldest first (by id: times are kept to the hour): never who on the staff asked. */
 export function findReporterThread(db: Db, reportId: string) {
   return db
     .selectFrom('report_messages')
     .select(['kind', 'body', 'answered_at', 'created_at'])
     .where('report_id', '=', reportId)
-    .orderBy('created_at')
     .orderBy('id')
     .execute();
 }
@@ -29,7 +28,6 @@ export function findLeadThread(db: Db, leadId: string) {
         eb('m.report_id', 'in', eb.selectFrom('reports').select('id').where('merged_into_id', '=', leadId)),
       ]),
     )
-    .orderBy('m.created_at')
     .orderBy('m.id')
     .execute();
 }
@@ -50,7 +48,6 @@ export function findOldestOpenQuestion(trx: Transaction<Database>, reportId: str
     .where('report_id', '=', reportId)
     .where('kind', '=', 'question')
     .where('answered_at', 'is', null)
-    .orderBy('created_at')
     .orderBy('id')
     .limit(1)
     .forUpdate()

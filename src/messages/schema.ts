@@ -19,6 +19,9 @@ export const reporterMessageSchema = z.object({
 
 export type ReporterMessage = z.output<typeof reporterMessageSchema>;
 
+/** The status page's message form: the report is known from the page's view token, not a code. */
+export const pageMessageSchema = reporterMessageSchema.omit({ code: true });
+
 /** Field errors for a kind of message the lead's state refuses (catalog keys). */
 export const KIND_PROBLEMS = { noQuestion: 'errors.message.noQuestion', tooEarly: 'errors.message.tooEarly' } as const;
 

@@ -101,7 +101,6 @@ export async function findPublicStatus(db: Db, where: { codeHash: Buffer } | { i
           .selectFrom('report_messages as m')
           .select(['m.kind', 'm.body', 'm.created_at', 'm.answered_at'])
           .whereRef('m.report_id', '=', 'r.id')
-          .orderBy('m.created_at')
           .orderBy('m.id'),
       ).as('messages'),
     ])

@@ -5,14 +5,18 @@ import { generateCode, hashCode, parseCode } from '../codes.js';
 import type { Database, NewReport, ReportStatus } from '../db/schema.js';
 import { threadEntries, type ThreadEntry } from '../messages/service.js';
 import { deriveKey } from '../secret.js';
-import { seal, unseal } from '../seal.js';
+import { seal, sealBytes, unseal, unsealBytes } from '../seal.js';
 import { findPublicStatus, findReceipt, insertReport, insertReportWithReceipt, type InsertedReport } from './repository.js';
 import type { ReportInput } from './schema.js';
 
 export interface ReportKeys {
   code: Buffer;
   token: Buffer;
+  /** Signs the report form's token (./form-token.ts). */
+  form: Buffer;
   receipt: Buffer;
+  /** Seals the status page's view token. */
+  statusView: Buffer;
   identity: Buffer;
 }
 
@@ -20,7 +24,9 @@ export function reportKeys(secret: string): ReportKeys {
   return {
     code: deriveKey(secret, 'tracking-code'),
     token: deriveKey(secret, 'submission-token'),
+    form: deriveKey(secret, 'form-token'),
     receipt: deriveKey(secret, 'receipt-seal'),
+    statusView: deriveKey(secret, 'status-view-seal'),
     identity: deriveKey(secret, 'identity-seal'),
   };
 }
@@ -144,8 +150,11 @@ export type StatusLookup =
   | { kind: 'notFound' }
   | {
       kind: 'found';
-      /** The code in its canonical form, for the status page's message form (a POST body, never a URL). */
-      code: string;
+      /**
+       * Stands in for the code in the status page's message form, so the page never holds the code:
+       * the report's id sealed with an expiry (VIEW_MINUTES), useless once the page is old.
+       */
+      view: string;
       /** The reporter's own report, which holds their messages. */
       reportId: string;
       /** The lead they follow: their own, or the one it was merged into. */
@@ -162,10 +171,38 @@ export type StatusLookup =
       thread: ThreadEntry[];
     };
 
+/** How long a status page's message form stays usable: long enough to write a message slowly. */
+export const VIEW_MINUTES = 60;
+
+function viewToken(keys: ReportKeys, reportId: string, now: number): string {
+  return sealBytes(keys.statusView, Buffer.from(`${reportId}.${now + VIEW_MINUTES * 60_000}`)).toString('base64url');
+}
+
+/** The report id a view token stands for, or null when it is forged, damaged or expired. */
+function openView(keys: ReportKeys, view: string, now: number): string | null {
+  try {
+    const [id, until] = unsealBytes(keys.statusView, Buffer.from(view, 'base64url')).toString().split('.');
+    return /^\d+$/.test(id ?? '') && Number(until) > now ? id! : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function lookupStatus(db: Kysely<Database>, keys: ReportKeys, input: string): Promise<StatusLookup> {
   const parsed = parseCode(input);
   if (!parsed.ok) return { kind: 'invalid', reason: parsed.reason };
-  const row = await findPublicStatus(db, { codeHash: hashCode(keys.code, parsed.code) });
+  return statusOf(db, keys, { codeHash: hashCode(keys.code, parsed.code) });
+}
+
+/** The status behind a status page's view token; 'expired' once it is too old (or was never ours). */
+export async function lookupStatusView(db: Kysely<Database>, keys: ReportKeys, view: string): Promise<StatusLookup | { kind: 'expired' }> {
+  const id = openView(keys, view, Date.now());
+  const found = id ? await statusOf(db, keys, { id }) : null;
+  return found?.kind === 'found' ? found : { kind: 'expired' };
+}
+
+async function statusOf(db: Kysely<Database>, keys: ReportKeys, where: { codeHash: Buffer } | { id: string }): Promise<StatusLookup> {
+  const row = await findPublicStatus(db, where);
   if (!row) return { kind: 'notFound' };
   // A duplicate's reporter follows the lead it was merged into, with their own code.
   const target = row.merged_into_id ? await findPublicStatus(db, { id: row.merged_into_id }) : undefined;
@@ -174,7 +211,7 @@ export async function lookupStatus(db: Kysely<Database>, keys: ReportKeys, input
     .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   return {
     kind: 'found',
-    code: parsed.code,
+    view: viewToken(keys, row.id, Date.now()),
     reportId: row.id,
     leadId: target?.id ?? row.id,
     merged: target !== undefined,

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { testApp, testDatabase, VALID_REPORT, type TestApp } from '../helpers.js';
-import { addUsualStaff, countByRecipient, testSmtp } from '../mail-helpers.js';
+import { addUsualStaff, countByRecipient, releaseHeldNotices, testSmtp } from '../mail-helpers.js';
 import { sleep } from './process.js';
 
 // test/mail/outage.test.ts drives the drain by hand with a clock moved forward. Here the real
@@ -31,6 +31,7 @@ t.test('SMTP down for the whole run (and a restart), then up: every notice deliv
     t.equal(res.statusCode, 201);
     await sleep(400);
   }
+  await releaseHeldNotices(database.db);
   await until('every notice tried and failed', async () => {
     const rows = (await outbox(first)).filter((r) => r.recipient_id !== null);
     return rows.length > 0 && rows.every((r) => r.attempts >= 1 && r.last_error !== null);

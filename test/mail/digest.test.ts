@@ -2,7 +2,7 @@ import t from 'tap';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js';
 import { loadCatalogs } from '../../src/i18n/index.js';
 import { testApp, testDatabase, VALID_REPORT, type TestApp } from '../helpers.js';
-import { addMailStaff, countByRecipient, mailTexts, parseMail, testSmtp } from '../mail-helpers.js';
+import { addMailStaff, countByRecipient, mailTexts, parseMail, testSmtp, releaseHeldNotices } from '../mail-helpers.js';
 
 // The daily digest: each assignee with leads overdue or due within 3 working days gets one
 // notice a day with the two counts — never which leads — however many instances run the job.
@@ -56,6 +56,7 @@ t.test('one digest per assignee per day, with counts only, even when run twice a
   await lead(a, staff.disabled.id, '2026-02-20');
   await lead(a, staff.noEmail.id, '2026-02-20');
   await lead(a, null, '2026-02-20'); // unassigned: in the queue, in nobody's digest
+  await releaseHeldNotices(a.database.db);
   await a.app.mailer.drain(); // the new-lead notices, out of the way
   smtp.received.length = 0;
 
@@ -73,6 +74,7 @@ t.test('one digest per assignee per day, with counts only, even when run twice a
   t.ok(both.every((n) => n === 0 || n === 1 || n === null));
   t.equal((await digests(a)).length, 2);
 
+  await releaseHeldNotices(a.database.db);
   await Promise.all([a.app.mailer.drain(), b.app.mailer.drain()]);
   t.same(countByRecipient(smtp.received), { [staff.busy.email!]: 2 }, 'one message a day, to the assignee only');
   const mail = await parseMail(smtp.received[0]!);
@@ -97,6 +99,7 @@ t.test('working days, not calendar days: across the Spring Festival', async (t) 
 t.test('the background job sends the digest once a working day, from the configured hour', async (t) => {
   const { smtp, a, staff } = await setup(t);
   await lead(a, staff.busy.id, '2026-03-02');
+  await releaseHeldNotices(a.database.db);
   await a.app.mailer.drain();
   smtp.received.length = 0;
   await a.app.mailer.tick(new Date('2026-03-01T23:30:00Z')); // 07:30 in China

@@ -7,7 +7,7 @@ import { enqueueFollowUpNotice } from '../../src/mail/outbox.js';
 import { insertReport } from '../../src/reports/repository.js';
 import { CATEGORIES } from '../../src/reports/schema.js';
 import { allStoredValues, campaign, codeFrom, FORM, formBody, testApp, tokenFrom, type TestApp } from '../helpers.js';
-import { addMailStaff, addUsualStaff, countByRecipient, mailTexts, parseMail, testSmtp, type ReceivedMail } from '../mail-helpers.js';
+import { addMailStaff, addUsualStaff, countByRecipient, mailTexts, parseMail, testSmtp, type ReceivedMail, releaseHeldNotices } from '../mail-helpers.js';
 import { signIn } from '../staff-helpers.js';
 
 // A new lead sends one content-free notice to each enabled admin and investigator with an
@@ -66,6 +66,7 @@ t.test('a submission: one notice to each admin and investigator with an address,
   t.equal(await outboxCount(ta), 1, 'the submission enqueued one notice, addressed when sent');
   t.equal(smtp.received.length, 0, 'nothing is sent in the request');
 
+  await releaseHeldNotices(ta.database.db);
   const result = await ta.app.mailer.drain();
   t.same(result, { sent: 2, failed: 0, gaveUp: 0 });
   t.same(countByRecipient(smtp.received), { [staff.admin.email!]: 1, [staff.investigator.email!]: 1 },
@@ -93,6 +94,7 @@ t.test('a submission: one notice to each admin and investigator with an address,
   const stored = (await allStoredValues(ta.database.db)).filter((v) => v.where.startsWith('mail_outbox.'));
   t.same(stored.filter((v) => needles.some((n) => v.text.includes(n))), [], 'nor does the outbox table');
 
+  await releaseHeldNotices(ta.database.db);
   t.same(await ta.app.mailer.drain(), { sent: 0, failed: 0, gaveUp: 0 }, 'a second drain sends nothing again');
   t.equal(smtp.received.length, 2);
 });
@@ -114,6 +116,7 @@ t.test('every category, village and channel (form and API): still only "somethin
     }
   }
   t.equal(await outboxCount(ta), 4, 'one outbox row per submission');
+  await releaseHeldNotices(ta.database.db);
   await ta.app.mailer.drain();
   t.same(countByRecipient(smtp.received), { [staff.admin.email!]: 1, [staff.investigator.email!]: 1 },
     'leads that arrived together make one notice per person (saying how many), not one per lead');
@@ -136,18 +139,21 @@ t.test('a reporter follow-up: a notice to the assignee only, or to the triagers 
   const { smtp, ta, staff } = await setup(t);
   await submitForm(ta, { category: 'funds', description: DESCRIPTION });
   await submitForm(ta, { category: 'duty', description: DESCRIPTION });
+  await releaseHeldNotices(ta.database.db);
   await ta.app.mailer.drain();
   smtp.received.length = 0;
   const [assigned, unassigned] = (await ta.database.db.selectFrom('reports').select('id').orderBy('id').execute()).map((r) => r.id);
   await ta.database.db.updateTable('reports').set({ assignee_id: staff.investigator.id }).where('id', '=', assigned!).execute();
 
   await ta.database.db.transaction().execute((trx) => enqueueFollowUpNotice(trx, assigned!));
+  await releaseHeldNotices(ta.database.db);
   await ta.app.mailer.drain();
   t.same(countByRecipient(smtp.received), { [staff.investigator.email!]: 1 }, 'the assignee alone');
   t.equal((await parseMail(smtp.received[0]!)).subject, `${zh['mail.follow_up.subject']!} | ${en['mail.follow_up.subject']!}`);
 
   smtp.received.length = 0;
   await enqueueFollowUpNotice(ta.database.db, unassigned!);
+  await releaseHeldNotices(ta.database.db);
   await ta.app.mailer.drain();
   t.same(countByRecipient(smtp.received), { [staff.admin.email!]: 1, [staff.investigator.email!]: 1 }, 'nobody assigned: whoever triages');
   t.same(await leaks(smtp.received, [DESCRIPTION, 'funds', 'duty', zh['category.funds.name']!, zh['category.duty.name']!]), []);
@@ -160,6 +166,7 @@ t.test('an assignee disabled before the notice is sent: given up, kept, never se
   await ta.database.db.updateTable('reports').set({ assignee_id: staff.investigator.id }).where('id', '=', lead!.id).execute();
   await enqueueFollowUpNotice(ta.database.db, lead!.id);
   await ta.database.db.updateTable('staff_users').set({ disabled: true }).where('id', '=', staff.investigator.id).execute();
+  await releaseHeldNotices(ta.database.db);
   const result = await ta.app.mailer.drain();
   t.same(result, { sent: 1, failed: 0, gaveUp: 1 }, 'the admin gets the new-lead notice; the follow-up has nobody to go to');
   t.same(countByRecipient(smtp.received), { [staff.admin.email!]: 1 });
@@ -174,8 +181,10 @@ t.test('no admin or investigator has an address yet: the notice waits instead of
   const ta = await testApp(t, { env: smtp.env });
   const admin = await addMailStaff(ta.database.db, 'admin1', 'admin', { email: null });
   await submitForm(ta, { category: 'funds', description: DESCRIPTION });
+  await releaseHeldNotices(ta.database.db);
   t.same(await ta.app.mailer.drain(), { sent: 0, failed: 0, gaveUp: 0 });
   await ta.database.db.updateTable('staff_users').set({ email: 'late@xiansuo.test' }).where('id', '=', admin.id).execute();
+  await releaseHeldNotices(ta.database.db);
   t.same(await ta.app.mailer.drain(), { sent: 1, failed: 0, gaveUp: 0 });
   t.same(countByRecipient(smtp.received), { 'late@xiansuo.test': 1 });
 });
@@ -190,9 +199,24 @@ t.test('a lead a clerk records from a call: the same notice, once, even after a 
   t.equal(again.statusCode, 200);
   const code = /id="tracking-code">([\d ]+)</.exec(again.body)![1]!.replace(/ /g, '');
   t.equal(await outboxCount(ta), 1, 'one lead, one notice');
+  await releaseHeldNotices(ta.database.db);
   await ta.app.mailer.drain();
   t.same(countByRecipient(smtp.received), { [staff.admin.email!]: 1, [staff.investigator.email!]: 1 }, 'not to the clerk who recorded it');
   t.same(await leaks(smtp.received, [DESCRIPTION, code, formatCode(code), 'policy', zh['category.policy.name']!, 'gulu', zh['channels.hotline']!]), []);
+});
+
+t.test('a notice a reporter causes waits for the next full hour: its delivery time says no more than the stored hour', async (t) => {
+  const smtp = await testSmtp(t);
+  const ta = await testApp(t, { env: smtp.env });
+  await addUsualStaff(ta.database.db);
+  await submitForm(ta, { category: 'funds', description: DESCRIPTION });
+  t.same(await ta.app.mailer.drain(), { sent: 0, failed: 0, gaveUp: 0 }, 'nothing goes out in the hour of the report');
+  const [row] = await ta.database.db.selectFrom('mail_outbox').select(['next_attempt_at', 'created_at']).execute();
+  const nextHour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000);
+  t.same(row!.next_attempt_at, nextHour, 'due at the top of the next hour');
+  t.equal(row!.created_at.getTime() % 3_600_000, 0, 'and stored to the hour');
+  t.same(await ta.app.mailer.drain(new Date(nextHour.getTime() + 1)), { sent: 2, failed: 0, gaveUp: 0 }, 'then sent');
+  t.equal(smtp.received.length, 2);
 });
 
 t.test('the background job sends on its own, every MAIL_POLL_SECONDS', async (t) => {
@@ -200,6 +224,7 @@ t.test('the background job sends on its own, every MAIL_POLL_SECONDS', async (t)
   const ta = await testApp(t, { env: { ...smtp.env, MAIL_POLL_SECONDS: '1' } });
   const staff = await addUsualStaff(ta.database.db);
   await submitForm(ta, { category: 'funds', description: DESCRIPTION });
+  await releaseHeldNotices(ta.database.db);
   const deadline = Date.now() + 15_000;
   while (smtp.received.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   t.same(countByRecipient(smtp.received), { [staff.admin.email!]: 1, [staff.investigator.email!]: 1 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { enqueueFollowUpNotice } from '../../src/mail/outbox.js';
 import { testApp, VALID_REPORT, type TestApp } from '../helpers.js';
-import { addUsualStaff, countByRecipient, testSmtp } from '../mail-helpers.js';
+import { addUsualStaff, countByRecipient, releaseHeldNotices, testSmtp } from '../mail-helpers.js';
 
 // An SMTP outage delays notices and loses none: failed attempts are retried with backoff, and when
 // the server is back every notice arrives exactly once. The drain is driven directly, with a later
@@ -15,6 +15,7 @@ async function submit(ta: TestApp, n: number) {
     const res = await ta.app.inject({ method: 'POST', url: '/api/v1/reports', payload: VALID_REPORT });
     if (res.statusCode !== 201) throw new Error(`submission failed: ${res.statusCode}`);
   }
+  await releaseHeldNotices(ta.database.db);
 }
 
 const pending = (ta: TestApp) =>
@@ -28,6 +29,7 @@ t.test('SMTP down for the whole run, then up: every notice delivered exactly onc
   const [lead] = await ta.database.db.selectFrom('reports').select('id').limit(1).execute();
   await ta.database.db.updateTable('reports').set({ assignee_id: staff.investigator.id }).where('id', '=', lead!.id).execute();
   await enqueueFollowUpNotice(ta.database.db, lead!.id);
+  await releaseHeldNotices(ta.database.db);
 
   const down = await ta.app.mailer.drain();
   t.same(down, { sent: 0, failed: 3, gaveUp: 0 }, 'two new-lead notices and one follow-up, all failed');
@@ -110,6 +112,7 @@ t.test('sent notices are deleted after 30 days; unsent ones are kept however old
   // Assigned, and closed (no deadline), so that no digest joins in below.
   await ta.database.db.updateTable('reports').set({ assignee_id: staff.admin.id, due_on: null }).where('id', '=', lead!.id).execute();
   await enqueueFollowUpNotice(ta.database.db, lead!.id);
+  await releaseHeldNotices(ta.database.db);
   t.same(await ta.app.mailer.drain(), { sent: 0, failed: 0, gaveUp: 1 }, 'given up at once (MAIL_MAX_ATTEMPTS=1)');
 
   // The background job, 31 days on.

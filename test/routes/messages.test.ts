@@ -1,8 +1,8 @@
 import t from 'tap';
 import { formatCode } from '../../src/codes.js';
 import { loadCatalogs, translator } from '../../src/i18n/index.js';
-import { addMailStaff, mailTexts, parseMail, testSmtp } from '../mail-helpers.js';
-import { conclude, hiddenCode, lead, messageApp, messagesOf, offeredKinds, queueIds, report, sendMessage, statusPage } from '../message-helpers.js';
+import { addMailStaff, mailTexts, parseMail, testSmtp, releaseHeldNotices } from '../mail-helpers.js';
+import { conclude, hiddenView, lead, messageApp, messagesOf, offeredKinds, queueIds, report, sendMessage, statusPage } from '../message-helpers.js';
 import { signIn } from '../staff-helpers.js';
 
 // The conversation by code, from the reporter's side: the status page shows the thread and a form
@@ -25,16 +25,18 @@ t.test('a reporter adds information: staff see it and the lead goes to the top o
   // The code typed with full-width digits and dashes finds the report; the form carries it back.
   const page = await statusPage(ta, fullWidth(formatCode(a.code).replace(/ /g, '－')));
   t.equal(page.statusCode, 200);
-  t.equal(hiddenCode(page.body), a.code, 'the canonical code, in a hidden field of a POST form');
+  t.match(hiddenView(page.body), /^[\w-]{40,}$/, 'a view token in a hidden field of a POST form');
+  t.notMatch(page.body, a.code, 'never the code itself');
   t.match(page.body, '<form method="post" action="/status/messages"');
   t.same(offeredKinds(page.body), ['info'], 'adding information only: no question open, not concluded');
 
-  const sent = await sendMessage(ta, { code: hiddenCode(page.body)!, text: INFO, kind: 'info' });
+  const sent = await sendMessage(ta, { view: hiddenView(page.body)!, text: INFO, kind: 'info' });
   t.equal(sent.statusCode, 200);
   t.equal(sent.headers.location, undefined, 'the result page again, no redirect');
   t.match(sent.body, zh('messages.sent.info'));
   t.match(sent.body, INFO, 'the thread shows the message');
-  t.equal(hiddenCode(sent.body), a.code, 'and the form is there for the next message');
+  t.ok(hiddenView(sent.body), 'and the form is there for the next message');
+  t.notMatch(sent.body, a.code);
   t.match(await messagesOf(ta, a.id), [{ kind: 'info', body: INFO, staff_id: null }]);
   t.equal((await lead(ta, a.id)).attention, 1);
 
@@ -131,10 +133,12 @@ t.test('the follow-up notice reaches the assignee over SMTP and says nothing abo
   const admin = await signIn(ta, 'admin');
   const { code, id } = await report(ta);
   t.equal((await admin.post(`/staff/leads/${id}/assign`, { version: '1', assignee: assignee.id })).statusCode, 303);
+  await releaseHeldNotices(ta.database.db);
   await ta.app.mailer.drain();
   smtp.received.length = 0; // the new-lead notices, out of the way
 
   await sendMessage(ta, { code, text: INFO });
+  await releaseHeldNotices(ta.database.db);
   t.same(await ta.app.mailer.drain(), { sent: 1, failed: 0, gaveUp: 0 });
   t.equal(smtp.received.length, 1);
   t.same(smtp.received[0]!.to, [assignee.email], 'to the assignee only');

@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { PublicContext } from '../../app.js';
 import { PROBLEM_STATUS, UploadRejected } from '../../attachments/clean.js';
 import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadHint, uploadProblem } from '../../attachments/upload.js';
-import { KIND_PROBLEMS, reporterMessageSchema, type ReporterKind } from '../../messages/schema.js';
+import { KIND_PROBLEMS, pageMessageSchema, type ReporterKind } from '../../messages/schema.js';
 import { offeredKinds, postReporterMessage, reporterThread } from '../../messages/service.js';
 import { LIMITS } from '../../reports/schema.js';
-import { lookupStatus, type StatusLookup } from '../../reports/service.js';
+import { lookupStatus, lookupStatusView, type StatusLookup } from '../../reports/service.js';
 import { cleanText } from '../../text.js';
 import { fieldErrors, formString, type FieldError } from '../../validation.js';
 
@@ -20,6 +20,12 @@ interface MessageForm {
   filesDropped?: boolean;
 }
 
+/** A message typed before the page expired, carried through the lookup form (hidden fields). */
+function draftOf(body: Record<string, unknown>): MessageForm['values'] {
+  const text = formString(body.text).slice(0, LIMITS.description.max * 4);
+  return text ? { text, kind: formString(body.kind).slice(0, 20) } : undefined;
+}
+
 export default async function statusRoutes(app: FastifyInstance, ctx: PublicContext) {
   // The message form may carry files (a lookup posted as multipart finds no code in it).
   await registerUploads(app);
@@ -28,27 +34,39 @@ export default async function statusRoutes(app: FastifyInstance, ctx: PublicCont
 
   /**
    * The code check behind both the lookup and the message form, with the same answers and limits:
-   * the found report, or the page already rendered for a code that is malformed or unknown.
+   * the found report, or the page already rendered for a code that is malformed or unknown. Neither
+   * page writes the code back (README, Security): a near miss is one typo from the real code, and
+   * the phone may be picked up by someone else. A message being written travels on, hidden.
    */
-  async function find(reply: FastifyReply, code: string): Promise<Found | string> {
+  async function find(reply: FastifyReply, code: string, draft?: MessageForm['values']): Promise<Found | string> {
     const { request } = reply;
     const result = await lookupStatus(ctx.db, ctx.keys, code);
     const title = request.t('status.title');
     if (result.kind === 'invalid') {
       reply.code(400);
       const message = request.t(code.trim() ? `errors.code.${result.reason}` : 'errors.code.required');
-      return reply.page('public/status', { title, code, errors: { code: message }, errorList: [{ field: 'code', message }] });
+      return reply.page('public/status', { title, draft, errors: { code: message }, errorList: [{ field: 'code', message }] });
     }
     if (result.kind === 'notFound') {
       await app.limits.failedLookup(request);
       reply.code(404);
-      return reply.page('public/status', { title, code, notFound: true });
+      return reply.page('public/status', { title, draft, notFound: true });
     }
     return result;
   }
 
-  // The code travels back in the message form's hidden field: after posting, this page is shown
-  // again rather than a redirect, which would have to carry the code in its address.
+  /** The message form's report: from the page's view token, or from a code posted directly. */
+  async function findForMessage(reply: FastifyReply, body: Record<string, unknown>, draft: MessageForm['values']): Promise<Found | string> {
+    const view = formString(body.view);
+    if (!view) return find(reply, formString(body.code).slice(0, 100));
+    const result = await lookupStatusView(ctx.db, ctx.keys, view.slice(0, 200));
+    if (result.kind === 'found') return result;
+    // The page was left open too long: the code is asked again, and the message is kept.
+    return reply.code(400).page('public/status', { title: reply.request.t('status.title'), draft, expired: true });
+  }
+
+  // The message form carries a view token in place of the code (never the code itself): after
+  // posting, this page is shown again rather than a redirect, which would carry it in its address.
   function resultPage(reply: FastifyReply, found: Found, form: MessageForm = {}) {
     const kinds = offeredKinds(found.status, found.thread);
     const chosen = kinds.find((k) => k === form.values?.kind) ?? kinds[0];
@@ -69,18 +87,20 @@ export default async function statusRoutes(app: FastifyInstance, ctx: PublicCont
   }
 
   app.post('/status', { preHandler: app.limits.lookup }, async (request, reply) => {
-    const found = await find(reply, formString((request.body as Record<string, unknown> | undefined)?.code).slice(0, 100));
-    return typeof found === 'string' ? found : resultPage(reply, found);
+    const body = (request.body as Record<string, unknown> | undefined) ?? {};
+    const draft = draftOf(body);
+    const found = await find(reply, formString(body.code).slice(0, 100), draft);
+    return typeof found === 'string' ? found : resultPage(reply, found, { values: draft });
   });
 
   // A message counts as a lookup (the code) and as a submission (the text).
   app.post('/status/messages', { preHandler: [app.limits.lookup, app.limits.submit] }, async (request, reply) => {
     const upload = await readUploadForm(request, reply, ctx.uploads);
     const body = upload.fields;
-    const found = await find(reply, formString(body.code).slice(0, 100));
-    if (typeof found === 'string') return found;
     const values = { text: formString(body.text), kind: formString(body.kind) };
-    const parsed = reporterMessageSchema.safeParse({ code: found.code, text: values.text, kind: values.kind || undefined });
+    const found = await findForMessage(reply, body, values);
+    if (typeof found === 'string') return found;
+    const parsed = pageMessageSchema.safeParse({ text: values.text, kind: values.kind || undefined });
     // Nothing is stored while anything is wrong: the text comes back, files are chosen again.
     const filesDropped = upload.files.length > 0 || upload.rejected !== null;
     const refused = await uploadProblem(upload);
