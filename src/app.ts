@@ -18,7 +18,7 @@ import i18n from './plugins/i18n.js';
 import jobs from './plugins/jobs.js';
 import limits from './plugins/limits.js';
 import mail from './plugins/mail.js';
-import security, { BASELINE_HEADERS } from './plugins/security.js';
+import security, { answerClientError, securityHeaders } from './plugins/security.js';
 import views from './plugins/views.js';
 import { makeReportInputSchema, type ReportInputSchema } from './reports/schema.js';
 import { reportKeys, type ReportKeys } from './reports/service.js';
@@ -36,6 +36,8 @@ import { parseFormBody } from './validation.js';
 declare module 'fastify' {
   interface FastifyInstance {
     campaign: Campaign;
+    /** Every route as registered: tests walk it (headers on every answer, the staff access matrix). */
+    routeTable: readonly { method: string; url: string }[];
   }
 }
 
@@ -74,6 +76,7 @@ const BODY_LIMIT = 128 * 1024;
  */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   if (!config.appSecret) throw new Error('buildApp needs config.appSecret');
+  const headers = securityHeaders(config.secureCookies);
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     // Fastify 5 takes a hop count as trusting no hop at all (it cannot check who connects), which
@@ -82,9 +85,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // A malformed URL never reaches the hooks: answer it with the same error page (and headers).
     frameworkErrors: (_error, request, reply) => {
-      reply.headers(BASELINE_HEADERS);
+      reply.headers(headers);
       void sendError(request, reply, 400);
     },
+    // Nor does what Node's parser refuses (an unknown method, oversized headers).
+    clientErrorHandler: answerClientError(() => server, headers),
     logger: {
       level: config.logLevel,
       // Reporters' anonymity: request logs carry the method, the path and the status only —
@@ -95,6 +100,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       },
       ...(deps.logStream ? { stream: deps.logStream } : {}),
     },
+  });
+  const server: FastifyInstance = app;
+  const routeTable: { method: string; url: string }[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
   });
   // One campaign object for the app's life, updated in place when an admin changes a setting.
   const campaign = new CampaignStore(deps.database.db, deps.campaign);
@@ -107,7 +118,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(cookie);
   await app.register(formbody, { parser: parseFormBody });
   await app.register(i18n, { secureCookies: config.secureCookies });
-  await app.register(security, { secure: config.secureCookies });
+  await app.register(security, { headers });
   await app.register(limits, { limits: config.rateLimits, redis: config.redis, addressKey: deriveKey(config.appSecret, 'rate-limit-key') });
   await app.register(views, { campaign: campaign.live });
   await app.register(errors);
@@ -154,6 +165,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(healthRoutes, ctx);
   const staff: StaffContext = {
     db: deps.database.db,
+    publicUrl: config.publicUrl,
     rules,
     identityKey: ctx.keys.identity,
     reportSchema: ctx.reportSchema,

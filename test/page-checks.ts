@@ -33,6 +33,8 @@ export function checkHeaders(t: Test, name: string, res: LightMyRequestResponse)
   t.equal(res.headers['referrer-policy'], 'no-referrer', `${name}: Referrer-Policy`);
   t.equal(res.headers['x-content-type-options'], 'nosniff', `${name}: nosniff`);
   t.equal(res.headers['x-frame-options'], 'DENY', `${name}: X-Frame-Options`);
+  t.match(res.headers['permissions-policy'], /(^|, )camera=\(\)/, `${name}: Permissions-Policy`);
+  t.match(res.headers['permissions-policy'], /(^|, )geolocation=\(\), /, `${name}: Permissions-Policy`);
 }
 
 /** Every opening tag in the page, e.g. `<a href="/">`. */

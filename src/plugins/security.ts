@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 import fp from 'fastify-plugin';
+import { pickLocale } from '../i18n/index.js';
 
 const CSP_DIRECTIVES = {
   defaultSrc: ["'none'"],
@@ -15,24 +18,22 @@ const CSP_DIRECTIVES = {
   baseUri: ["'none'"],
 };
 
-/** The essentials, for the rare response produced before any hook runs (a malformed URL). */
-export const BASELINE_HEADERS = {
-  'content-security-policy': "default-src 'none'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
+// Every powerful feature off. The form's file input needs none of them: choosing a photo (or taking
+// one through the phone's picker) is the operating system's dialog, not the page using the camera.
+const PERMISSIONS_POLICY = [
+  'accelerometer', 'ambient-light-sensor', 'autoplay', 'battery', 'bluetooth', 'camera', 'display-capture',
+  'encrypted-media', 'fullscreen', 'gamepad', 'geolocation', 'gyroscope', 'hid', 'idle-detection',
+  'local-fonts', 'magnetometer', 'microphone', 'midi', 'payment', 'picture-in-picture',
+  'publickey-credentials-get', 'screen-wake-lock', 'serial', 'usb', 'web-share', 'xr-spatial-tracking',
+].map((feature) => `${feature}=()`).join(', ');
 
 /**
- * Security headers on every response. Everything the pages use is served by this app, so the CSP
- * allows only 'self' and no inline script or style at all.
+ * The security headers of every answer, worked out once: they are the same on every response, so
+ * running helmet per request (as @fastify/helmet does) only costs CPU (docs/PERFORMANCE.md).
+ * Everything the pages use is served by this app, so the CSP allows only 'self' and no inline
+ * script or style at all.
  */
-/**
- * The headers helmet would set, worked out once: they are the same on every response, so running
- * helmet per request (as @fastify/helmet does) only costs CPU (docs/PERFORMANCE.md).
- */
-function securityHeaders(secure: boolean): Record<string, string> {
+export function securityHeaders(secure: boolean): Record<string, string> {
   const headers: Record<string, string> = {};
   const res = {
     setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = value),
@@ -48,20 +49,68 @@ function securityHeaders(secure: boolean): Record<string, string> {
     strictTransportSecurity: secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
   })({} as IncomingMessage, res as unknown as ServerResponse, () => {});
+  headers['permissions-policy'] = PERMISSIONS_POLICY;
+  // Pages may show a code or what was typed: never kept in a shared or browser cache (a route that
+  // serves something else, the static files, sets its own).
+  headers['cache-control'] = 'no-store';
   return headers;
 }
 
+/** Pages no search engine should list: the staff side, and the status lookup with its answers. */
+const UNLISTED = /^\/(staff|status|api\/v1\/status)(\/|\?|$)/;
+
 export default fp(
-  async (app, opts: { secure: boolean }) => {
-    const headers = securityHeaders(opts.secure);
-    app.addHook('onRequest', async (_request, reply) => {
+  async (app, opts: { headers: Record<string, string> }) => {
+    const { headers } = opts;
+    app.addHook('onRequest', async (request, reply) => {
       reply.headers(headers);
-    });
-    // Pages may show a code or what was typed: never keep them in a shared or browser cache.
-    app.addHook('onSend', async (_request, reply, payload) => {
-      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-      return payload;
+      if (UNLISTED.test(request.url)) reply.header('x-robots-tag', 'noindex, nofollow');
     });
   },
   { name: 'security' },
 );
+
+const CLIENT_ERRORS: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408 };
+
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (an unknown method, a malformed
+ * request line, oversized headers) gets the same headers as every other answer and a short page
+ * with the hotline in the user's language, instead of Node's bare "400 Bad Request".
+ */
+export function answerClientError(app: () => FastifyInstance | undefined, headers: Record<string, string>) {
+  return (err: ConnectionError, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const server = app();
+    const status = CLIENT_ERRORS[err.code ?? ''] ?? 400;
+    const language = /\r\naccept-language:[ \t]*([^\r\n]{0,200})/i.exec(rawText(err.rawPacket) ?? '')?.[1];
+    const locale = pickLocale(undefined, undefined, language);
+    const t = server?.translators[locale];
+    const page = status === 400 ? 400 : 500;
+    const hotline = server?.campaign.hotlines[0]?.number ?? '';
+    const text = (key: string) => escapeHtml(t ? t(key) : '');
+    const html =
+      `<!doctype html>\n<html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+      `<title>${text(`errors.page.${page}.title`)}</title></head><body><h1>${text(`errors.page.${page}.title`)}</h1>` +
+      `<p>${text(`errors.page.${page}.body`)}</p>` +
+      `<p>${text('errors.callUs')} <a href="tel:${escapeHtml(hotline.replace(/[^\d+]/g, ''))}">${escapeHtml(hotline)}</a></p></body></html>\n`;
+    const head = [
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}`,
+      ...Object.entries({ ...headers, 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(html)), connection: 'close' }).map(
+        ([name, value]) => `${name}: ${value}`,
+      ),
+    ];
+    socket.end(`${head.join('\r\n')}\r\n\r\n${html}`);
+  };
+}
+
+// Node hands the bytes it could not parse as a Buffer (typed by Fastify as a Buffer's JSON form).
+function rawText(packet: unknown): string {
+  return Buffer.isBuffer(packet) ? packet.toString('latin1') : '';
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}

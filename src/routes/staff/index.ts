@@ -47,6 +47,8 @@ declare module 'fastify' {
 
 export interface StaffContext {
   db: Kysely<Database>;
+  /** The portal's own address (PUBLIC_URL): a change whose Origin is another is refused. */
+  publicUrl: string;
   rules: LeadRules;
   /** The working-day calendar in force, which admins extend. */
   calendar: CalendarStore;
@@ -87,6 +89,16 @@ export function safeNext(value: unknown): string {
 const FULL_ONLY: readonly SessionStage[] = ['full'];
 const STAGE_HOME: Record<SessionStage, string> = { full: '/staff', mfa: '/staff/login/code', enrol: '/staff/2fa' };
 
+/** Sec-Fetch-Site or Origin shows the request came from a page of another site. */
+export function fromAnotherSite(request: FastifyRequest, publicUrl: string): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
+  const origin = request.headers.origin;
+  if (origin === undefined) return false;
+  const host = request.headers.host;
+  return origin !== new URL(publicUrl).origin && origin !== `http://${host}` && origin !== `https://${host}`;
+}
+
 function toLogin(request: FastifyRequest, reply: FastifyReply) {
   reply.clearCookie(SESSION_COOKIE, { path: '/staff' });
   const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
@@ -100,6 +112,9 @@ export default async function staffRoutes(app: FastifyInstance, ctx: StaffContex
 
   const sessions = sessionReader(ctx.db, ctx.settings);
   app.addHook('onRequest', async (request, reply) => {
+    // Defence in depth beside the CSRF token: a change sent from another site's page is refused,
+    // the login form's included. Requests without these headers (older browsers, scripts) pass.
+    if (request.method !== 'GET' && request.method !== 'HEAD' && fromAnotherSite(request, ctx.publicUrl)) throw new HttpError(403);
     if (request.routeOptions.config.public || !request.routeOptions.url) return;
     const sid = request.cookies[SESSION_COOKIE];
     const change = request.method !== 'GET' && request.method !== 'HEAD';

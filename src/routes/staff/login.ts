@@ -43,6 +43,8 @@ export default async function loginRoutes(app: FastifyInstance, ctx: StaffContex
   app.post('/logout', { config: { stages: ['full', 'mfa', 'enrol'] } }, async (request, reply) => {
     await logout(ctx.db, request.cookies[SESSION_COOKIE] ?? '', request.staff!.userId);
     reply.clearCookie(SESSION_COOKIE, { path: '/staff' });
+    // A shared office computer keeps nothing of the session: no cached lead page, no cookie.
+    reply.header('clear-site-data', '"cache", "cookies", "storage"');
     return reply.redirect('/staff/login', 303);
   });
 }
