@@ -1,5 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
 import type { Campaign, Locale } from '../campaign.js';
+import { toCsv } from '../csv.js';
 import type { Category, FiledRow } from '../db/schema.js';
 import type { Translate } from '../i18n/index.js';
 import { CATEGORIES } from '../reports/schema.js';
@@ -90,8 +90,7 @@ export function sheetToCsv(sheet: Sheet): string {
   const lines = sheet.groups.flatMap((g) =>
     g.items.map((item) => [String(g.number), g.name, `${item.number} ${item.problem}`.trim(), item.measures, item.progress, item.deadline]),
   );
-  // The byte-order mark makes Excel read the file as UTF-8 rather than the local code page.
-  return stringify([sheet.headers, ...lines], { bom: true, record_delimiter: 'windows' });
+  return toCsv([sheet.headers, ...lines]);
 }
 
 export const XLSX_LAYOUT = { titleRow: 1, infoRow: 2, headerRow: 3, firstDataRow: 4 } as const;
