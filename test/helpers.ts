@@ -7,6 +7,8 @@ import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { issueFormToken } from '../src/reports/form-token.js';
+import { reportKeys } from '../src/reports/service.js';
 import type { Test } from 'tap';
 import { buildApp } from '../src/app.js';
 import { loadCampaign, type Campaign } from '../src/campaign.js';
@@ -239,6 +241,14 @@ export function tokenFrom(html: string): string {
   const m = /name="token" value="([^"]+)"/.exec(html);
   if (!m) throw new Error('no token in page');
   return m[1]!;
+}
+
+/**
+ * A report form token as the form page would carry it (src/reports/form-token.ts), for tests that
+ * post the form without loading it first; the fields with one added unless they carry their own.
+ */
+export function withFormToken<T extends Record<string, string>>(fields: T): T & { token: string } {
+  return { token: issueFormToken(reportKeys(TEST_SECRET).form), ...fields };
 }
 
 /** The tracking code (digits only) from a receipt page. */

@@ -2,7 +2,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { FORM, formBody, HOTLINE, publicTables, rowCounts, testApp, VALID_REPORT } from './helpers.js';
+import { FORM, formBody, HOTLINE, publicTables, rowCounts, testApp, VALID_REPORT, withFormToken } from './helpers.js';
 
 // Abuse limits per client address: submissions (form and API together), lookups, failed lookups
 // (tighter), and unknown paths. Without REDIS_URL they live in memory (shared counters:
@@ -13,7 +13,7 @@ const B = '192.0.2.20';
 const C = '192.0.2.30';
 
 const form = (remoteAddress: string, extra: Partial<InjectOptions> = {}): InjectOptions => ({
-  method: 'POST', url: '/report', headers: FORM, payload: formBody(VALID_REPORT), remoteAddress, ...extra,
+  method: 'POST', url: '/report', headers: FORM, payload: formBody(withFormToken(VALID_REPORT)), remoteAddress, ...extra,
 });
 const api = (remoteAddress: string, extra: Partial<InjectOptions> = {}): InjectOptions => ({
   method: 'POST', url: '/api/v1/reports', payload: VALID_REPORT, remoteAddress, ...extra,
@@ -57,8 +57,8 @@ t.test('submissions: n per address per hour, form and API counted together', asy
   t.same(await publicTables(database.db), tables, 'no table was created');
   t.same(
     await rowCounts(database.db),
-    { ...before, reports: before.reports! + 8, mail_outbox: before.mail_outbox! + 8 },
-    'only the accepted reports (each with its new-lead notice) were written',
+    { ...before, reports: before.reports! + 8, mail_outbox: before.mail_outbox! + 8, submission_receipts: before.submission_receipts! + 5 },
+    'only the accepted reports (each with its new-lead notice, and the form ones with their receipt) were written',
   );
 });
 

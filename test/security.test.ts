@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { LightMyRequestResponse } from 'fastify';
-import { codeFrom, FORM, formBody, HOTLINE, testApp, tokenFrom, VALID_REPORT } from './helpers.js';
+import { codeFrom, FORM, formBody, HOTLINE, testApp, tokenFrom, VALID_REPORT, withFormToken } from './helpers.js';
 import { checkHeaders, checkMarkup } from './page-checks.js';
 
 // Headers and markup that keep a reporter's visit private and the pages safe: a strict CSP, no
@@ -53,7 +53,7 @@ t.test('every public page and response carries the strict headers; HTML pages ha
 
 t.test('pages that show a code or what was typed are never cached', async (t) => {
   const { app } = await testApp(t);
-  const receipt = await app.inject({ method: 'POST', url: '/report', headers: FORM, payload: formBody(VALID_REPORT) });
+  const receipt = await app.inject({ method: 'POST', url: '/report', headers: FORM, payload: formBody(withFormToken(VALID_REPORT)) });
   const code = codeFrom(receipt.body);
   const responses = {
     receipt,

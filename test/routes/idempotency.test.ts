@@ -77,18 +77,36 @@ t.test('concurrent posts with the same token file one report', async (t) => {
   t.equal(await count('submission_receipts'), 1);
 });
 
-t.test('without a valid token each post is a new report', async (t) => {
-  const { post, count } = await setup(t);
-  const codes = [];
-  for (const token of ['', '', 'short', 'has spaces and more than sixteen chars']) {
-    const res = await post({ ...VALID_REPORT, token });
-    t.equal(res.statusCode, 200);
-    t.notMatch(res.body, REPLAYED);
-    codes.push(codeFrom(res.body));
+t.test('without a token of ours, or with the honeypot filled, nothing is stored: the form comes back with everything kept', async (t) => {
+  const { token, post, count } = await setup(t);
+  const zh = loadCatalogs()['zh-CN'];
+  const genuine = await token();
+  const [random] = genuine.split('.');
+  const cases: [string, Record<string, string>][] = [
+    ['no token', { ...VALID_REPORT }],
+    ['an empty token', { ...VALID_REPORT, token: '' }],
+    ['an old-style random token', { ...VALID_REPORT, token: 'AbCdEfGhIjKlMnOpQrStUvWx' }],
+    ['a forged MAC', { ...VALID_REPORT, token: `${random}.${'A'.repeat(22)}` }],
+    ['spaces and junk', { ...VALID_REPORT, token: 'has spaces and more than sixteen chars' }],
+    ['the honeypot filled', { ...VALID_REPORT, token: genuine, website: 'http://spam.example' }],
+  ];
+  for (const [what, fields] of cases) {
+    const res = await post({ ...fields, subject: '村会计王某' });
+    t.equal(res.statusCode, 400, what);
+    t.notMatch(res.body, 'id="tracking-code"', `${what}: no code`);
+    t.match(res.body, zh['errors.form.resubmit']!, `${what}: a plain message`);
+    t.match(res.body, '<a href="#submit">', `${what}: the summary points at the button`);
+    t.match(res.body, `>${VALID_REPORT.description}</textarea>`, `${what}: the description kept`);
+    t.match(res.body, 'value="村会计王某"', `${what}: the subject kept`);
+    t.match(res.body, /<input type="text" id="website" name="website" value=""/, `${what}: the honeypot empty again`);
+    const fresh = tokenFrom(res.body);
+    t.not(fresh, fields.token, `${what}: a fresh token`);
+    // Pressing submit again on that page goes through.
+    const again = await post({ ...fields, website: '', token: fresh });
+    t.equal(again.statusCode, 200, `${what}: the second press is stored`);
+    codeFrom(again.body);
   }
-  t.equal(new Set(codes).size, 4, 'four different codes');
-  t.equal(await count(), 4);
-  t.equal(await count('submission_receipts'), 0, 'no receipt without a token');
+  t.equal(await count(), cases.length, 'one report per second press, none from the first');
 });
 
 t.test('API: an Idempotency-Key makes a retry return the same code', async (t) => {

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import t, { type Test } from 'tap';
 import { loadCatalogs, translator } from '../../src/i18n/index.js';
 import { currentMonth } from '../../src/reports/schema.js';
-import { FORM, formBody, testApp, VALID_REPORT } from '../helpers.js';
+import { FORM, formBody, testApp, VALID_REPORT, withFormToken } from '../helpers.js';
 
 // The HTML form's validation: every bad input gets the same form back (400) in the reporter's
 // language, the error beside the field and in the summary, and what they typed kept (escaped).
@@ -19,7 +19,7 @@ const FIELDSETS = new Set(['category', 'identity']);
 async function setup(t: Test) {
   const { app, database } = await testApp(t, { env: ENV });
   const post = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url: '/report', headers: { ...FORM, ...headers }, payload: formBody(fields) });
+    app.inject({ method: 'POST', url: '/report', headers: { ...FORM, ...headers }, payload: formBody(withFormToken(fields)) });
   const total = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM reports`.execute(database.db)).rows[0]!.n);
   /** Rows stored since this call. */
   const counter = async () => {

@@ -1,14 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { PublicContext } from '../../app.js';
 import { PROBLEM_STATUS, UploadRejected } from '../../attachments/clean.js';
 import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadHint, uploadProblem } from '../../attachments/upload.js';
 import { formErrors, formToInput, identityConflict, readForm, reportFormView, type ReportFormValues } from '../../reports/form.js';
 import { firstStep } from '../../leads/deadlines.js';
+import { issueFormToken, isIssuedFormToken } from '../../reports/form-token.js';
 import { submitReport } from '../../reports/service.js';
-import { fieldErrors, type FieldError } from '../../validation.js';
+import { fieldErrors, formString, type FieldError } from '../../validation.js';
 
-const TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
+/** The form's hidden field a person never fills (hidden by CSS, out of the tab order). */
+const HONEYPOT = 'website';
 
 export default async function reportRoutes(app: FastifyInstance, ctx: PublicContext) {
   await registerUploads(app);
@@ -21,11 +22,12 @@ export default async function reportRoutes(app: FastifyInstance, ctx: PublicCont
       uploads: uploadHint(ctx.uploads, filesDropped),
     });
 
-  // Each form page carries a fresh random token: posting the same page twice (a retry after a
-  // dropped connection, a double tap) finds the first report instead of making a second one.
+  // Each form page carries a fresh token (./reports/form-token.ts): posting the same page twice (a
+  // retry after a dropped connection, a double tap) finds the first report instead of making a
+  // second one, and a post with no token of ours is asked to submit again.
   app.get('/report', async (request, reply) => {
     const village = (request.query as Record<string, unknown>).village;
-    const values = { token: randomBytes(18).toString('base64url'), village: typeof village === 'string' ? village : '' };
+    const values = { token: issueFormToken(ctx.keys.form), village: typeof village === 'string' ? village : '' };
     return renderForm(reply, values);
   });
 
@@ -45,12 +47,18 @@ export default async function reportRoutes(app: FastifyInstance, ctx: PublicCont
       reply.code(problem ? PROBLEM_STATUS[problem.problem] : 400);
       return renderForm(reply, values, errors, sentFiles);
     };
+    // A post without a token of ours, or with the honeypot filled, is an automated one or a page
+    // from before a restart with another secret: it comes back with a fresh token and everything
+    // kept, so a person only presses submit again. Nothing is stored, and no code is shown.
+    if (!isIssuedFormToken(ctx.keys.form, values.token) || formString(upload.fields[HONEYPOT]) !== '') {
+      errors.push({ field: 'submit', code: 'form.resubmit', message: request.t('errors.form.resubmit') });
+      values.token = issueFormToken(ctx.keys.form);
+    }
     const problem = await uploadProblem(upload);
     if (!parsed.success || errors.length || problem) return refuse(problem);
     const files = await cleanOrReject(upload.files);
     if (files instanceof UploadRejected) return refuse(files);
-    const token = TOKEN.test(values.token) ? values.token : undefined;
-    const intake = { token, ...firstStep(ctx.rules, parsed.data, new Date()) };
+    const intake = { token: values.token, ...firstStep(ctx.rules, parsed.data, new Date()) };
     const result = await submitReport(ctx.db, ctx.keys, parsed.data, intake, { key: ctx.attachmentKey, files });
     // The code is shown in this response only (never in a URL): switching language here would
     // lose it, so the page offers no switch.
