@@ -81,6 +81,8 @@ export interface FilePart {
   bytes: Buffer;
   type?: string;
   field?: string;
+  /** Header lines sent as they are, in place of the usual ones (for malformed parts). */
+  rawHeaders?: string[];
 }
 
 /** A multipart/form-data body as a browser sends it: the fields first, then the files. */
@@ -92,11 +94,12 @@ export function multipart(fields: Record<string, string>, files: FilePart[] = []
   }
   for (const f of files) {
     const filename = f.name.replace(/"/g, '%22').replace(/\r|\n/g, ' ');
+    const headers = f.rawHeaders ?? [
+      `Content-Disposition: form-data; name="${f.field ?? 'files'}"; filename="${filename}"`,
+      `Content-Type: ${f.type ?? 'application/octet-stream'}`,
+    ];
     parts.push(
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="${f.field ?? 'files'}"; filename="${filename}"\r\n` +
-          `Content-Type: ${f.type ?? 'application/octet-stream'}\r\n\r\n`,
-      ),
+      Buffer.from(`--${boundary}\r\n${headers.join('\r\n')}\r\n\r\n`),
       f.bytes,
       Buffer.from('\r\n'),
     );

@@ -23,7 +23,7 @@ export interface CleanFile {
   sha256: Buffer;
 }
 
-export type UploadProblem = 'count' | 'size' | 'total' | 'kind' | 'heic' | 'pixels' | 'damaged' | 'encrypted';
+export type UploadProblem = 'count' | 'size' | 'total' | 'kind' | 'heic' | 'pixels' | 'damaged' | 'encrypted' | 'unreadable';
 
 export class UploadRejected extends Error {
   constructor(
@@ -44,6 +44,7 @@ export const PROBLEM_STATUS: Record<UploadProblem, number> = {
   heic: 415,
   encrypted: 415,
   damaged: 400,
+  unreadable: 400,
 };
 
 // A 40-megapixel photo is larger than any phone takes by default; a header claiming more is refused

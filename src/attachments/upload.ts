@@ -6,6 +6,7 @@ import type { Translate } from '../i18n/index.js';
 import type { FieldError } from '../validation.js';
 import { checkKinds, cleanUploads, UploadRejected, type CleanFile, type Upload } from './clean.js';
 import { displayName } from './names.js';
+import { multipartBoundary, PartHeaderWatch } from './part-headers.js';
 
 // Reading a form that may carry files (multipart/form-data), with every limit enforced while the
 // body streams in: no part is buffered beyond its limit, and the files' running total is checked
@@ -18,6 +19,8 @@ export const FILES_FIELD = 'files';
 // The forms have a dozen fields; the description, 5,000 characters, is at most ~20 KB in UTF-8.
 const MAX_FIELDS = 40;
 const MAX_FIELD_BYTES = 64 * 1024;
+// A browser sends two or three header lines per part, a few hundred bytes.
+const PART_HEADERS = { maxLines: 20, maxBytes: 8 * 1024 };
 
 export async function registerUploads(app: FastifyInstance): Promise<void> {
   // Size limits are checked by readUploadForm itself, to keep the fields read before the file.
@@ -51,12 +54,25 @@ export async function readUploadForm(request: FastifyRequest, reply: FastifyRepl
       fieldSize: MAX_FIELD_BYTES,
       parts: MAX_FIELDS + limits.maxFiles,
       fieldNameSize: 100,
-      headerPairs: 20,
+      headerPairs: PART_HEADERS.maxLines,
+      headerSize: PART_HEADERS.maxBytes,
     },
   });
+  // The parser is piped to the request when the first part is asked for; the watch listens from
+  // then on, to the same chunks (src/attachments/part-headers.ts).
+  const iterator = parts[Symbol.asyncIterator]();
+  const first = iterator.next();
+  const boundary = multipartBoundary(request.headers['content-type']);
+  const watch = boundary ? new PartHeaderWatch(boundary, PART_HEADERS) : null;
+  const onData = (chunk: Buffer) => watch?.push(chunk);
+  request.raw.on('data', onData);
   let rejected: UploadRejected | null = null;
+  let read = 0;
   try {
-    for await (const part of parts) {
+    for (let next = await first; !next.done; next = await iterator.next()) {
+      const part = next.value;
+      read += 1;
+      if (watch?.tooLarge) throw new HttpError(400);
       if (part.type === 'field') {
         // A field cut at its limit is not what was typed: refuse the body rather than store a piece.
         if (part.valueTruncated || part.fieldnameTruncated) throw new HttpError(413);
@@ -84,7 +100,12 @@ export async function readUploadForm(request: FastifyRequest, reply: FastifyRepl
     if (err instanceof request.server.multipartErrors.FilesLimitError) rejected = new UploadRejected('count');
     else if (err instanceof HttpError || (err as { statusCode?: number }).statusCode) throw err;
     else throw new HttpError(400);
+  } finally {
+    request.raw.off('data', onData);
   }
+  if (watch?.tooLarge) throw new HttpError(400);
+  // A part the parser could not read (it skips it) is a file the reporter believes they sent.
+  if (!rejected && watch && (watch.malformed || watch.parts > read)) rejected = new UploadRejected('unreadable');
   if (rejected) await discardRest(request, reply, limits.maxTotalBytes);
   return { fields, files: rejected ? [] : files, rejected };
 }

@@ -182,6 +182,36 @@ t.test('limits: a file too large, six files, too much in all — 413, nothing sa
   t.equal((await counts()).attachments, 5);
 });
 
+t.test('a file the parser cannot read (a bare CR in its name) is never dropped in silence: 400, the form back with the reason', async (t) => {
+  const { token, post, counts } = await setup(t);
+  const photo = await photoWithGps();
+  const crName = { name: 'x', bytes: photo, rawHeaders: ['Content-Disposition: form-data; name="files"; filename="收据\r照片.jpg"', 'Content-Type: image/jpeg'] };
+  const res = await post({ ...TYPED, token: await token() }, [{ name: 'ok.jpg', bytes: photo }, crName]);
+  t.equal(res.statusCode, 400);
+  formKeptWithError(t, res.body, new RegExp(zh['errors.files.unreadable']!.slice(0, 12)));
+  const noDisposition = { name: 'x', bytes: photo, rawHeaders: ['Content-Type: image/jpeg'] };
+  const skipped = await post({ ...TYPED, token: await token() }, [noDisposition]);
+  t.equal(skipped.statusCode, 400, 'a part the parser skips for another reason, too');
+  t.match(skipped.body, zh['errors.files.unreadable']!.slice(0, 12));
+  t.same(await counts(), NOTHING, 'no report stored without its photo');
+});
+
+t.test('a part with thousands of header lines, or one huge header: refused, nothing saved', async (t) => {
+  const { token, post, counts } = await setup(t);
+  const photo = await photoWithGps();
+  const base = ['Content-Disposition: form-data; name="files"; filename="a.jpg"', 'Content-Type: image/jpeg'];
+  const many = { name: 'x', bytes: photo, rawHeaders: [...base, ...Array.from({ length: 5000 }, (_, i) => `X-Line-${i}: ${i}`)] };
+  const huge = { name: 'x', bytes: photo, rawHeaders: [...base, `X-Big: ${'a'.repeat(20_000)}`] };
+  for (const [what, part] of [['5,000 header lines', many], ['a 20 KB header', huge]] as const) {
+    const res = await post({ ...TYPED, token: await token() }, [part]);
+    t.equal(res.statusCode, 400, what);
+    t.match(res.body, HOTLINE, `${what}: the error page with the hotline`);
+  }
+  const fine = await post({ ...TYPED, token: await token() }, [{ name: 'x', bytes: photo, rawHeaders: [...base, ...Array.from({ length: 10 }, (_, i) => `X-Line-${i}: ${i}`)] }]);
+  t.equal(fine.statusCode, 200, 'a dozen header lines are fine');
+  t.same(await counts(), { reports: 1, attachments: 1, receipts: 1, outbox: 1 });
+});
+
 t.test('a text field cut short by its limit: the 413 page with the hotline, nothing saved', async (t) => {
   const { token, post, counts } = await setup(t);
   const res = await post({ ...VALID_REPORT, token: await token(), description: '长'.repeat(30_000) }, []);
