@@ -21,7 +21,7 @@ import mail from './plugins/mail.js';
 import security, { answerClientError, securityHeaders } from './plugins/security.js';
 import views from './plugins/views.js';
 import { makeReportInputSchema, type ReportInputSchema } from './reports/schema.js';
-import { reportKeys, type ReportKeys } from './reports/service.js';
+import { reportGuessing, reportKeys, type ReportKeys } from './reports/service.js';
 import apiRoutes from './routes/public/api.js';
 import healthRoutes from './routes/public/health.js';
 import pageRoutes from './routes/public/pages.js';
@@ -119,7 +119,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(formbody, { parser: parseFormBody });
   await app.register(i18n, { secureCookies: config.secureCookies });
   await app.register(security, { headers });
-  await app.register(limits, { limits: config.rateLimits, redis: config.redis, addressKey: deriveKey(config.appSecret, 'rate-limit-key') });
+  await app.register(limits, {
+    limits: config.rateLimits,
+    redis: config.redis,
+    addressKey: deriveKey(config.appSecret, 'rate-limit-key'),
+    onGuessing: (hourStart) => reportGuessing(deps.database.db, hourStart, config.rateLimits.portalFailedLookupsPerHour),
+  });
   await app.register(views, { campaign: campaign.live });
   await app.register(errors);
   const calendar = new CalendarStore(deps.database.db, deps.calendar);

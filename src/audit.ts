@@ -51,7 +51,8 @@ export type AuditAction =
   | 'case.approve.denied'
   | 'case.unpublish'
   | 'campaign.set'
-  | 'campaign.reset';
+  | 'campaign.reset'
+  | 'lookups.guessing';
 
 // Every action once; a Record so that an action missing here fails the type check.
 const AUDIT_ACTION_SET: Record<AuditAction, true> = {
@@ -100,6 +101,7 @@ const AUDIT_ACTION_SET: Record<AuditAction, true> = {
   'case.unpublish': true,
   'campaign.set': true,
   'campaign.reset': true,
+  'lookups.guessing': true,
 };
 
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];

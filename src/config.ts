@@ -22,6 +22,8 @@ const envSchema = z.object({
   RATE_LIMIT_SUBMISSIONS_PER_HOUR: z.coerce.number().int().min(1).default(20),
   RATE_LIMIT_LOOKUPS_PER_15_MIN: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  RATE_LIMIT_PORTAL_FAILED_LOOKUPS_PER_HOUR: z.coerce.number().int().min(1).default(200),
+  RATE_LIMIT_SLOW_LOOKUP_SECONDS: z.coerce.number().min(0).max(30).default(3),
   RATE_LIMIT_LOGINS_PER_15_MIN: z.coerce.number().int().min(1).default(30),
   // Several instances share their rate-limit counters here; unset, each keeps its own in memory.
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be redis://[:password@]host[:port][/db] or rediss://…' }).optional(),
@@ -55,6 +57,9 @@ export interface RateLimits {
   submissionsPerHour: number;
   lookupsPer15Min: number;
   failedLookupsPerHour: number;
+  /** Unknown codes looked up per hour by everyone together, past which every lookup is slowed. */
+  portalFailedLookupsPerHour: number;
+  slowLookupMs: number;
   loginsPer15Min: number;
 }
 
@@ -150,6 +155,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       submissionsPerHour: e.RATE_LIMIT_SUBMISSIONS_PER_HOUR,
       lookupsPer15Min: e.RATE_LIMIT_LOOKUPS_PER_15_MIN,
       failedLookupsPerHour: e.RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR,
+      portalFailedLookupsPerHour: e.RATE_LIMIT_PORTAL_FAILED_LOOKUPS_PER_HOUR,
+      slowLookupMs: e.RATE_LIMIT_SLOW_LOOKUP_SECONDS * 1000,
       loginsPer15Min: e.RATE_LIMIT_LOGINS_PER_15_MIN,
     },
     redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } : null,

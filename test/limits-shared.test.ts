@@ -89,3 +89,39 @@ t.test('with Redis unreachable each instance counts alone: limits hold, requests
   t.equal(warnings.length, 1, 'one warning for the outage, not one per request');
   t.same(one.logs.filter((l) => l.includes('192.0.2.')), [], 'no log line names a client');
 });
+
+t.test('a guessing run spread over many addresses: past the portal-wide budget every lookup waits, staff are told once', async (t) => {
+  const redis = await testRedis(t);
+  const { one, two } = await twoInstances(t, {
+    ...redis.env, RATE_LIMIT_PORTAL_FAILED_LOOKUPS_PER_HOUR: '10', RATE_LIMIT_SLOW_LOOKUP_SECONDS: '1', RATE_LIMIT_FAILED_LOOKUPS_PER_HOUR: '5',
+  });
+  await database.db.deleteFrom('mail_outbox').where('kind', '=', 'guessing').execute();
+  const code = (await one.app.inject(submit('192.0.2.201'))).json<{ code: string }>().code;
+  const timed = async (app: typeof one.app, address: string) => {
+    const started = Date.now();
+    const res = await app.inject(lookup(address, code));
+    return { status: res.statusCode, ms: Date.now() - started };
+  };
+  t.ok((await timed(two.app, '198.51.100.1')).ms < 900, 'before the run, a lookup is answered at once');
+
+  // 12 addresses, one unknown code each, alternating instances: no address reaches its own limit.
+  for (let i = 0; i < 12; i++) {
+    const res = await (i % 2 ? two : one).app.inject(lookup(`203.0.113.${i + 1}`, UNKNOWN));
+    t.equal(res.statusCode, 404, `unknown code ${i + 1}: a plain not found`);
+  }
+  for (const [name, app] of [['one', one.app], ['two', two.app]] as const) {
+    const r = await timed(app, '198.51.100.2');
+    t.equal(r.status, 200, `instance ${name}: a real code is still answered`);
+    t.ok(r.ms >= 900, `instance ${name}: but after the wait (${r.ms} ms)`);
+  }
+  for (let i = 0; i < 5; i++) await one.app.inject(lookup(`203.0.113.${i + 50}`, UNKNOWN));
+  const notices = await database.db.selectFrom('mail_outbox').select(['kind', 'dedup_key']).where('kind', '=', 'guessing').execute();
+  t.equal(notices.length, 1, 'one notice for the hour, whichever instance passed the budget');
+  t.match(notices[0]!.dedup_key, /^guessing:\d{4}-\d\d-\d\dT\d\d:00:00\.000Z$/);
+  const audit = await database.db.selectFrom('audit_log').select(['actor_id', 'detail']).where('action', '=', 'lookups.guessing').execute();
+  t.equal(audit.length, 1, 'and one audit entry');
+  t.same(audit[0]!.detail, { hour: notices[0]!.dedup_key!.slice('guessing:'.length), budget: 10 });
+  t.equal(audit[0]!.actor_id, null);
+  const keys = await redis.keys();
+  t.ok(keys.some((k) => k.includes('failed-portal:')), 'the count is kept in Redis');
+});

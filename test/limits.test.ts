@@ -157,3 +157,17 @@ t.test('a blocked IPv6 guesser does not escape by moving to another address in i
   t.equal((await lookup('2001:db8:0:1::2', code)).statusCode, 429, 'same subnet, other address: still blocked');
   t.equal((await lookup('2001:db8:ffff::1', code)).statusCode, 200, 'another subnet is not');
 });
+
+t.test('without Redis the portal-wide budget of unknown codes is counted by the instance: lookups slowed, staff told once', async (t) => {
+  const { app, database } = await testApp(t, { env: { RATE_LIMIT_PORTAL_FAILED_LOOKUPS_PER_HOUR: '3', RATE_LIMIT_SLOW_LOOKUP_SECONDS: '1' } });
+  for (let i = 0; i < 6; i++) {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/status', payload: { code: '0'.repeat(20) }, remoteAddress: `203.0.113.${i + 1}` });
+    t.equal(res.statusCode, 404);
+  }
+  const started = Date.now();
+  const res = await app.inject({ method: 'POST', url: '/status', headers: FORM, payload: formBody({ code: '0'.repeat(20) }), remoteAddress: '198.51.100.9' });
+  t.equal(res.statusCode, 404, 'still answered');
+  t.ok(Date.now() - started >= 900, 'after the wait');
+  const notices = await database.db.selectFrom('mail_outbox').select('kind').where('kind', '=', 'guessing').execute();
+  t.equal(notices.length, 1, 'one notice');
+});

@@ -132,7 +132,7 @@ export interface ReportEventsTable {
   detail: ColumnType<Record<string, unknown>, string | undefined, never>;
 }
 
-export type MailKind = 'new_lead' | 'follow_up' | 'digest';
+export type MailKind = 'new_lead' | 'follow_up' | 'digest' | 'guessing';
 
 /** Counts only: never anything from a report (migrations/005_mail_outbox.sql). */
 export type MailPayload = { count?: number; overdue?: number; dueSoon?: number };

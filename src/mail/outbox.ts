@@ -29,6 +29,19 @@ export async function enqueueFollowUpNotice(db: Db, reportId: string): Promise<v
 }
 
 /**
+ * The portal-wide budget of unknown codes was passed in the hour starting `hourStart`: a notice for
+ * whoever triages, once per hour whichever instance noticed. True when this call enqueued it.
+ */
+export async function enqueueGuessingNotice(db: Db, hourStart: Date): Promise<boolean> {
+  const r = await db
+    .insertInto('mail_outbox')
+    .values({ kind: 'guessing', dedup_key: `guessing:${hourStart.toISOString()}` })
+    .onConflict((oc) => oc.column('dedup_key').doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/**
  * One digest per assignee with open leads due by `horizon` (or overdue on `today`), keyed by user
  * and day: a second run the same day — another instance, a restart — inserts nothing.
  * Returns how many digests were enqueued.

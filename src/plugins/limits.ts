@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Address6 } from 'ip-address';
 import { createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isIPv6 } from 'node:net';
 import type { RateLimits } from '../config.js';
 import { TooManyRequestsError } from '../errors.js';
@@ -32,6 +33,8 @@ export interface LimitsOptions {
   redis: { url: string; prefix: string } | null;
   /** Keys each client address (src/secret.ts, 'rate-limit-key'). */
   addressKey: Buffer;
+  /** Called once per hour in which the portal-wide budget of unknown codes is passed (staff are told). */
+  onGuessing?: (hourStart: Date) => Promise<void>;
 }
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
@@ -105,6 +108,7 @@ export default fp(
     const blocks = blockList(shared, opts.redis?.prefix ?? '');
     const lookupLimit = limiter('lookup', opts.limits.lookupsPer15Min, HOUR / 4);
     const failedLimit = limiter('failed', opts.limits.failedLookupsPerHour, HOUR);
+    const budget = portalBudget(shared, opts.redis?.prefix ?? '', opts.limits.portalFailedLookupsPerHour);
     app.decorate('limits', {
       submit: check('submit', opts.limits.submissionsPerHour, HOUR),
       lookup: async (request) => {
@@ -112,8 +116,11 @@ export default fp(
         const blockedMs = await blocks.remainingMs(key(request));
         if (blockedMs > 0) throw new TooManyRequestsError(Math.ceil(blockedMs / 1000));
         refuseWhenExceeded(r);
+        if (budget.exceeded()) await sleep(opts.limits.slowLookupMs);
       },
       failedLookup: async (request) => {
+        const passed = await budget.count();
+        if (passed) await opts.onGuessing?.(passed).catch((err: unknown) => app.log.error({ err }, 'guessing notice failed'));
         const r = await failedLimit(request);
         if (r.isAllowed || !r.isExceeded) return;
         await blocks.add(key(request), r.ttl);
@@ -138,6 +145,41 @@ async function memoryLimiters(app: FastifyInstance): Promise<FastifyInstance['cr
     make = scope.createRateLimit.bind(scope);
   });
   return make;
+}
+
+/**
+ * The portal-wide budget of unknown codes per clock hour: a guessing run spread over many addresses
+ * passes every per-address limit, but not this. Past it, every lookup waits (slowLookupMs) until
+ * the hour ends — a villager with a real code still gets an answer, a guesser gets fewer — and
+ * staff are told once. With Redis the count is shared by every instance (one key per hour, expiring
+ * after it); each instance learns that the budget is passed from its own count, so no lookup pays a
+ * Redis read for it.
+ */
+function portalBudget(shared: SharedRedis | null, prefix: string, max: number) {
+  let local = { hour: -1, n: 0 };
+  let passedUntil = 0;
+  return {
+    exceeded: () => Date.now() < passedUntil,
+    /** Counts one unknown code; the hour's start when this one passed the budget first, else null. */
+    async count(): Promise<Date | null> {
+      const hour = Math.floor(Date.now() / HOUR);
+      if (local.hour !== hour) local = { hour, n: 0 };
+      local.n += 1;
+      let n = local.n;
+      if (shared) {
+        const redisKey = `${prefix}failed-portal:${hour}`;
+        n = await shared.client
+          .multi()
+          .incr(redisKey)
+          .pexpire(redisKey, 2 * HOUR)
+          .exec()
+          .then((r) => Number(r?.[0]?.[1] ?? local.n), (err: unknown) => (shared.failed(err), local.n));
+      }
+      if (n <= max) return null;
+      passedUntil = (hour + 1) * HOUR;
+      return n === max + 1 ? new Date(hour * HOUR) : null;
+    },
+  };
 }
 
 /**

@@ -1,8 +1,10 @@
 import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { storeAttachments, type FilesToStore } from '../attachments/service.js';
+import { recordAudit } from '../audit.js';
 import { generateCode, hashCode, parseCode } from '../codes.js';
 import type { Database, NewReport, ReportStatus } from '../db/schema.js';
+import { enqueueGuessingNotice } from '../mail/outbox.js';
 import { threadEntries, type ThreadEntry } from '../messages/service.js';
 import { deriveKey } from '../secret.js';
 import { seal, sealBytes, unseal, unsealBytes } from '../seal.js';
@@ -222,4 +224,15 @@ async function statusOf(db: Kysely<Database>, keys: ReportKeys, where: { codeHas
     files: row.files.map((f) => f.display_name),
     thread: threadEntries(row.messages),
   };
+}
+
+/**
+ * The portal-wide budget of unknown codes was passed this hour (src/plugins/limits.ts): staff get
+ * one notice and the audit log one entry, whichever instance noticed first.
+ */
+export async function reportGuessing(db: Kysely<Database>, hourStart: Date, budget: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (!(await enqueueGuessingNotice(trx, hourStart))) return;
+    await recordAudit(trx, { actorId: null, action: 'lookups.guessing', detail: { hour: hourStart.toISOString(), budget } });
+  });
 }
