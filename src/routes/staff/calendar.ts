@@ -6,7 +6,6 @@ import { text } from '../../reports/schema.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
 
-const admin = { roles: ['admin'] as const };
 const day = z.string({ error: 'errors.calendar.day' }).regex(/^20\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'errors.calendar.day');
 const setSchema = z.object({
   day,
@@ -33,16 +32,16 @@ export default async function calendarRoutes(app: FastifyInstance, ctx: StaffCon
     });
   }
 
-  app.get('/calendar', { config: admin }, async (_request, reply) => render(reply));
+  app.get('/calendar', async (_request, reply) => render(reply));
 
-  app.post('/calendar', { config: admin }, async (request, reply) => {
+  app.post('/calendar', async (request, reply) => {
     const parsed = setSchema.safeParse(request.body);
     if (!parsed.success) return render(reply.code(400), fieldErrors(parsed.error, request.t), request.body as object);
     await ctx.calendar.setDay(request.staff!.userId, parsed.data.day, parsed.data.kind, parsed.data.note ?? null);
     return reply.redirect('/staff/calendar', 303);
   });
 
-  app.post('/calendar/remove', { config: admin }, async (request, reply) => {
+  app.post('/calendar/remove', async (request, reply) => {
     const parsed = z.object({ day }).safeParse(request.body);
     if (!parsed.success) return render(reply.code(400), fieldErrors(parsed.error, request.t));
     await ctx.calendar.removeDay(request.staff!.userId, parsed.data.day);

@@ -6,7 +6,6 @@ import { HttpError } from '../../errors.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
 
-const admin = { roles: ['admin'] as const };
 
 function fieldParam(params: unknown): EditableField {
   const field = (params as { field: string }).field;
@@ -50,9 +49,9 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: StaffCon
     return [{ field: 'villages', code: 'campaign.villageInUse', message }];
   }
 
-  app.get('/campaign', { config: admin }, async (_request, reply) => render(reply));
+  app.get('/campaign', async (_request, reply) => render(reply));
 
-  app.post('/campaign/:field', { config: admin }, async (request, reply) => {
+  app.post('/campaign/:field', async (request, reply) => {
     const field = fieldParam(request.params);
     const posted = formToField(field, request.body as Record<string, unknown>);
     const parsed = fieldFormSchema(field).safeParse({ [field]: posted });
@@ -64,7 +63,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: StaffCon
     return reply.redirect(`/staff/campaign#${field}`, 303);
   });
 
-  app.post('/campaign/:field/reset', { config: admin }, async (request, reply) => {
+  app.post('/campaign/:field/reset', async (request, reply) => {
     const field = fieldParam(request.params);
     const inUse = field === 'villages' && (await villagesInUse(request, store.shipped.villages));
     if (inUse) return render(reply.code(400), inUse);
@@ -72,7 +71,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: StaffCon
     return reply.redirect(`/staff/campaign#${field}`, 303);
   });
 
-  app.post('/campaign/reset', { config: admin }, async (request, reply) => {
+  app.post('/campaign/reset', async (request, reply) => {
     const inUse = await villagesInUse(request, store.shipped.villages);
     if (inUse) return render(reply.code(400), inUse);
     await store.reset(request.staff!.userId, EDITABLE_FIELDS);

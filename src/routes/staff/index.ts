@@ -11,6 +11,7 @@ import type { Database, StaffRole } from '../../db/schema.js';
 import { HttpError } from '../../errors.js';
 import { listRecordedBy } from '../../leads/repository.js';
 import { sessionReader, type SessionStage, type StaffSession } from '../../staff/service.js';
+import { PUBLIC, routeAccess } from '../../staff/access.js';
 import { formString } from '../../validation.js';
 import type { LeadRules } from '../../leads/service.js';
 import calendarRoutes from './calendar.js';
@@ -33,9 +34,9 @@ import userRoutes from './users.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Reachable without a session (the login page only). */
+    /** Reachable without a session (the login page only); set from src/staff/access.ts. */
     public?: boolean;
-    /** Roles allowed; a route without the list is open to every signed-in role. */
+    /** Roles allowed; set from src/staff/access.ts. */
     roles?: readonly StaffRole[];
     /** Session stages allowed (src/staff/service.ts SessionStage); without the list, 'full' only. */
     stages?: readonly SessionStage[];
@@ -109,6 +110,15 @@ function toLogin(request: FastifyRequest, reply: FastifyReply) {
 // it is explicitly marked public (the login form only): denied by default.
 export default async function staffRoutes(app: FastifyInstance, ctx: StaffContext) {
   app.decorateRequest('staff', null);
+
+  // Roles come from one table (src/staff/access.ts); a route it does not list stops the start.
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      const access = routeAccess(method, route.url);
+      if (access === undefined) throw new Error(`${method} ${route.url} is not in src/staff/access.ts`);
+      route.config = { ...route.config, ...(access === PUBLIC ? { public: true } : { roles: access }) };
+    }
+  });
 
   const sessions = sessionReader(ctx.db, ctx.settings);
   app.addHook('onRequest', async (request, reply) => {

@@ -5,16 +5,16 @@ import { findLead } from '../../leads/repository.js';
 import { mergeSchema, revealSchema, verifySchema, versionSchema } from '../../leads/schema.js';
 import { mergeLead, recordFeedback, verifyIdentity } from '../../leads/service.js';
 import { unseal } from '../../seal.js';
+import { mayOnLead } from '../../staff/access.js';
 import { fieldErrors } from '../../validation.js';
 import type { StaffContext } from './index.js';
 import { renderLead } from './lead-page.js';
 import { parseId } from './leads.js';
 
-const handlers = { roles: ['admin', 'investigator'] as const };
 
 // Real-name verification, identity reveal, feedback to the reporter, and merging duplicates.
 export default async function leadActionRoutes(app: FastifyInstance, ctx: StaffContext) {
-  app.post('/leads/:id/verify', { config: handlers }, async (request, reply) => {
+  app.post('/leads/:id/verify', async (request, reply) => {
     const { id } = parseId(request.params);
     const parsed = verifySchema.safeParse(request.body);
     if (!parsed.success) return renderLead(ctx, request, reply.code(400), id, fieldErrors(parsed.error, request.t));
@@ -22,14 +22,14 @@ export default async function leadActionRoutes(app: FastifyInstance, ctx: StaffC
     return reply.redirect(`/staff/leads/${id}`, 303);
   });
 
-  app.post('/leads/:id/feedback', { config: handlers }, async (request, reply) => {
+  app.post('/leads/:id/feedback', async (request, reply) => {
     const { id } = parseId(request.params);
     const parsed = versionSchema.safeParse(request.body);
     if (!parsed.success || !(await recordFeedback(ctx.db, request.staff!.userId, id, parsed.data.version))) throw new HttpError(409);
     return reply.redirect(`/staff/leads/${id}`, 303);
   });
 
-  app.post('/leads/:id/merge', { config: handlers }, async (request, reply) => {
+  app.post('/leads/:id/merge', async (request, reply) => {
     const { id } = parseId(request.params);
     const parsed = mergeSchema.safeParse(request.body);
     const result = parsed.success ? await mergeLead(ctx.db, request.staff!.userId, id, parsed.data.version, parsed.data.into) : 'invalidTarget';
@@ -43,12 +43,12 @@ export default async function leadActionRoutes(app: FastifyInstance, ctx: StaffC
 
   // Identity: shown only in this response, only to an admin or the assigned investigator, only
   // with a reason, and always on the record — a refused attempt too.
-  app.post('/leads/:id/reveal', { config: { roles: ['admin', 'investigator', 'viewer'] } }, async (request, reply) => {
+  app.post('/leads/:id/reveal', async (request, reply) => {
     const { id } = parseId(request.params);
     const staff = request.staff!;
     const lead = await findLead(ctx.db, id);
     if (!lead) throw new HttpError(404);
-    if (staff.role === 'viewer' || (staff.role === 'investigator' && lead.assignee_id !== staff.userId)) {
+    if (!mayOnLead('identity', staff, lead.assignee_id)) {
       await recordAudit(ctx.db, { actorId: staff.userId, action: 'identity.reveal.denied', reportId: id });
       throw new HttpError(403);
     }

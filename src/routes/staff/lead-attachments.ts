@@ -5,16 +5,10 @@ import { findAttachment, listAttachments } from '../../attachments/repository.js
 import { openAttachment } from '../../attachments/service.js';
 import { recordAudit } from '../../audit.js';
 import { HttpError } from '../../errors.js';
+import { mayOnLead } from '../../staff/access.js';
 import type { StaffSession } from '../../staff/service.js';
 import type { StaffContext } from './index.js';
 
-/**
- * Photos of receipts and documents may show who the reporter is: only an admin or the investigator
- * assigned to the lead opens them, the rule that guards a real-name identity.
- */
-export function mayOpenAttachments(staff: StaffSession, assigneeId: string | null): boolean {
-  return staff.role === 'admin' || (staff.role === 'investigator' && assigneeId === staff.userId);
-}
 
 const TYPE_LABEL = { 'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/webp': 'WebP', 'application/pdf': 'PDF' } as const;
 
@@ -22,10 +16,13 @@ function size(bytes: number): string {
   return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** The lead page's list of files: how many to anyone; names, links and previews to those allowed. */
+/**
+ * The lead page's list of files: how many to anyone; names, links and previews to those allowed —
+ * photos of receipts and documents may show who the reporter is (src/staff/access.ts, LEAD_ACCESS).
+ */
 export async function attachmentsView(ctx: StaffContext, staff: StaffSession, lead: { id: string; assignee_id: string | null }) {
   const rows = await listAttachments(ctx.db, lead.id);
-  const canOpen = mayOpenAttachments(staff, lead.assignee_id);
+  const canOpen = mayOnLead('attachments', staff, lead.assignee_id);
   return {
     count: rows.length,
     canOpen,
@@ -63,7 +60,7 @@ export default async function leadAttachmentRoutes(app: FastifyInstance, ctx: St
     const row = await findAttachment(ctx.db, id, attachmentId);
     // Anyone else gets the answer a missing file gets; the attempt is on the record all the same.
     if (!row) throw new HttpError(404);
-    if (!mayOpenAttachments(staff, row.assignee_id)) {
+    if (!mayOnLead('attachments', staff, row.assignee_id)) {
       await recordAudit(ctx.db, { actorId: staff.userId, action: 'attachment.denied', reportId: id, detail: { attachmentId } });
       throw new HttpError(404);
     }

@@ -8,11 +8,10 @@ import type { StaffContext } from './index.js';
 import { renderLead } from './lead-page.js';
 import { parseId } from './leads.js';
 
-const handlers = { roles: ['admin', 'investigator'] as const };
 
 // The conversation by code, staff side: ask the reporter a question, mark their messages handled.
 export default async function leadMessageRoutes(app: FastifyInstance, ctx: StaffContext) {
-  app.post('/leads/:id/question', { config: handlers }, async (request, reply) => {
+  app.post('/leads/:id/question', async (request, reply) => {
     const { id } = parseId(request.params);
     const parsed = questionSchema.safeParse(request.body);
     if (!parsed.success) return renderLead(ctx, request, reply.code(400), id, fieldErrors(parsed.error, request.t), request.body as object);
@@ -20,7 +19,7 @@ export default async function leadMessageRoutes(app: FastifyInstance, ctx: Staff
     return reply.redirect(`/staff/leads/${id}`, 303);
   });
 
-  app.post('/leads/:id/handled', { config: handlers }, async (request, reply) => {
+  app.post('/leads/:id/handled', async (request, reply) => {
     const { id } = parseId(request.params);
     const parsed = versionSchema.safeParse(request.body);
     if (!parsed.success || !(await markHandled(ctx.db, request.staff!.userId, id, parsed.data.version))) throw new HttpError(409);

@@ -4,6 +4,7 @@ import { chinaDate } from '../../leads/calendar.js';
 import { findLead, findPublicUpdates, findRelated, findTimeline, listAssignable } from '../../leads/repository.js';
 import { OUTCOMES, TRANSITIONS } from '../../leads/workflow.js';
 import { findLeadThread } from '../../messages/repository.js';
+import { mayOnLead } from '../../staff/access.js';
 import type { FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
 import { attachmentsView } from './lead-attachments.js';
@@ -56,8 +57,7 @@ export async function renderLead(
     canHandle,
     // A transferred lead's reporter can no longer answer here.
     canAsk: canHandle && lead.status !== 'transferred',
-    // Only an admin or the assigned investigator may reveal a real-name reporter's identity.
-    canReveal: lead.real_name && (staff.role === 'admin' || (staff.role === 'investigator' && lead.assignee_id === staff.userId)),
+    canReveal: lead.real_name && mayOnLead('identity', staff, lead.assignee_id),
     identity,
     files: await attachmentsView(ctx, staff, lead),
     problems: await leadProblemsView(ctx, staff, lead, values as Record<string, unknown>),

@@ -10,14 +10,14 @@ export default async function loginRoutes(app: FastifyInstance, ctx: StaffContex
   const cookie = { path: '/staff', httpOnly: true, sameSite: 'strict' as const, secure: ctx.secureCookies };
 
   // Before a session exists, the login form's CSRF token is a double-submit cookie.
-  app.get('/login', { config: { public: true } }, async (request, reply) => {
+  app.get('/login', async (request, reply) => {
     const token = randomBytes(24).toString('base64url');
     reply.setCookie(LOGIN_CSRF, token, cookie);
     const next = safeNext((request.query as Record<string, unknown>).next);
     return reply.page('staff/login', { title: request.t('staff.login.title'), csrf: token, next });
   });
 
-  app.post('/login', { config: { public: true }, preHandler: app.limits.login }, async (request, reply) => {
+  app.post('/login', { preHandler: app.limits.login }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const csrf = formString(body._csrf);
     const expected = request.cookies[LOGIN_CSRF] ?? '';

@@ -7,7 +7,6 @@ import { text } from '../../reports/schema.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
 
-const checkers = { roles: ['admin', 'investigator'] as const };
 
 const idSchema = z.object({ id: z.string().regex(/^\d{1,18}$/) });
 const drawSchema = z.object({
@@ -51,9 +50,9 @@ export default async function lookbackRoutes(app: FastifyInstance, ctx: StaffCon
     return value;
   }
 
-  app.get('/lookback', { config: checkers }, async (_request, reply) => renderList(reply));
+  app.get('/lookback', async (_request, reply) => renderList(reply));
 
-  app.post('/lookback', { config: checkers }, async (request, reply) => {
+  app.post('/lookback', async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const parsed = drawSchema.safeParse(body);
     if (!parsed.success) return renderList(reply.code(400), fieldErrors(parsed.error, request.t), body);
@@ -77,9 +76,9 @@ export default async function lookbackRoutes(app: FastifyInstance, ctx: StaffCon
     });
   }
 
-  app.get('/lookback/:id', { config: checkers }, async (request, reply) => renderDraw(reply, idOf(request.params)));
+  app.get('/lookback/:id', async (request, reply) => renderDraw(reply, idOf(request.params)));
 
-  app.post('/lookback/:id/assign', { config: checkers }, async (request, reply) => {
+  app.post('/lookback/:id/assign', async (request, reply) => {
     const id = idOf(request.params);
     const parsed = drawSchema.pick({ assignee: true }).safeParse(request.body);
     if (!parsed.success) throw new HttpError(400);
@@ -87,7 +86,7 @@ export default async function lookbackRoutes(app: FastifyInstance, ctx: StaffCon
     return reply.redirect(`/staff/lookback/${id}`, 303);
   });
 
-  app.post('/lookback/items/:id/finding', { config: checkers }, async (request, reply) => {
+  app.post('/lookback/items/:id/finding', async (request, reply) => {
     const itemId = idOf(request.params);
     const item = await findItem(ctx.db, itemId);
     if (!item) throw new HttpError(404);

@@ -11,7 +11,6 @@ import { currentList, fileList, filingTable } from '../../problems/service.js';
 import { buildSheet, formatDay, sheetToCsv, sheetToXlsx, type Sheet } from '../../problems/sheet.js';
 import { fieldErrors, formString, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
-import { listEditors, listReaders } from './problems.js';
 
 const sheetQuerySchema = z.object({
   village: z.string().max(40).optional().catch(undefined),
@@ -22,7 +21,7 @@ const sheetQuerySchema = z.object({
 export default async function problemFilingRoutes(app: FastifyInstance, ctx: StaffContext) {
   const villageIds = () => ctx.campaign.villages.map((v) => v.id);
 
-  app.get('/problems/filings', { config: listReaders }, async (request, reply) => {
+  app.get('/problems/filings', async (request, reply) => {
     const today = chinaDate(new Date());
     const q = z.object({ month: monthSchema.optional().catch(undefined) }).parse(request.query);
     const month = q.month ?? today.slice(0, 7);
@@ -53,12 +52,12 @@ export default async function problemFilingRoutes(app: FastifyInstance, ctx: Sta
     });
   }
 
-  app.get('/problems/filings/new', { config: listEditors }, async (request, reply) => {
+  app.get('/problems/filings/new', async (request, reply) => {
     const q = request.query as Record<string, unknown>;
     return renderFile(reply, { village: formString(q.village), ...(monthSchema.safeParse(q.month).success ? { month: q.month } : {}) });
   });
 
-  app.post('/problems/filings', { config: listEditors }, async (request, reply) => {
+  app.post('/problems/filings', async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const parsed = filingSchema(villageIds()).safeParse(body);
     const today = chinaDate(new Date());
@@ -101,13 +100,13 @@ export default async function problemFilingRoutes(app: FastifyInstance, ctx: Sta
       detail: { format, village: s.village, filing: s.filing, rows: s.sheet.groups.reduce((a, g) => a + g.items.filter((i) => i.number).length, 0) },
     });
 
-  app.get('/problems/print', { config: listReaders }, async (request, reply) => {
+  app.get('/problems/print', async (request, reply) => {
     const s = await sheetFor(request);
     await exported(request, 'print', s);
     return reply.page('staff/problem-print', { title: s.sheet.title, staff: request.staff, sheet: s.sheet });
   });
 
-  app.get('/problems/export.xlsx', { config: listReaders }, async (request, reply) => {
+  app.get('/problems/export.xlsx', async (request, reply) => {
     const s = await sheetFor(request);
     const body = await sheetToXlsx(s.sheet);
     await exported(request, 'xlsx', s);
@@ -117,7 +116,7 @@ export default async function problemFilingRoutes(app: FastifyInstance, ctx: Sta
       .send(body);
   });
 
-  app.get('/problems/export.csv', { config: listReaders }, async (request, reply) => {
+  app.get('/problems/export.csv', async (request, reply) => {
     const s = await sheetFor(request);
     const body = sheetToCsv(s.sheet);
     await exported(request, 'csv', s);

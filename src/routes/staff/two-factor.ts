@@ -6,7 +6,6 @@ import { completeLogin, confirmEnrolment, enrolment, resetTotp, setMfaRequired, 
 import { formString, type FieldError } from '../../validation.js';
 import { safeNext, SESSION_COOKIE, type StaffContext } from './index.js';
 
-const admin = { roles: ['admin'] as const };
 const idParams = z.object({ id: z.string().regex(/^\d{1,18}$/) });
 const mandatorySchema = z.object({ required: z.enum(['on', 'off']) });
 
@@ -78,7 +77,7 @@ export default async function twoFactorRoutes(app: FastifyInstance, ctx: StaffCo
     return reply.redirect('/staff/2fa', 303);
   });
 
-  app.post('/users/:id/2fa/reset', { config: admin }, async (request, reply) => {
+  app.post('/users/:id/2fa/reset', async (request, reply) => {
     const parsed = idParams.safeParse(request.params);
     const user = parsed.success ? await findStaffById(ctx.db, parsed.data.id) : undefined;
     if (!user) throw new HttpError(404);
@@ -86,7 +85,7 @@ export default async function twoFactorRoutes(app: FastifyInstance, ctx: StaffCo
     return reply.redirect(user.id === request.staff!.userId ? '/staff/login' : '/staff/users', 303);
   });
 
-  app.post('/settings/2fa', { config: admin }, async (request, reply) => {
+  app.post('/settings/2fa', async (request, reply) => {
     const parsed = mandatorySchema.safeParse(request.body);
     if (!parsed.success) throw new HttpError(400);
     await setMfaRequired(ctx.db, parsed.data.required === 'on', request.staff!.userId);

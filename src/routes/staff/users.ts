@@ -8,7 +8,6 @@ import { fieldErrors, formString, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
 
 const idParams = z.object({ id: z.string().regex(/^\d{1,18}$/) });
-const admin = { roles: ['admin'] as const };
 
 // Account management, for admins only.
 export default async function userRoutes(app: FastifyInstance, ctx: StaffContext) {
@@ -41,9 +40,9 @@ export default async function userRoutes(app: FastifyInstance, ctx: StaffContext
     return user;
   }
 
-  app.get('/users', { config: admin }, async (_request, reply) => render(reply));
+  app.get('/users', async (_request, reply) => render(reply));
 
-  app.post('/users', { config: admin }, async (request, reply) => {
+  app.post('/users', async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const values = { username: formString(body.username), role: formString(body.role), email: formString(body.email) };
     const parsed = newStaffSchema.safeParse(values);
@@ -57,7 +56,7 @@ export default async function userRoutes(app: FastifyInstance, ctx: StaffContext
     return render(reply, {}, [], request.t('staff.users.created', { username: parsed.data.username }));
   });
 
-  app.post('/users/:id/disable', { config: admin }, async (request, reply) => {
+  app.post('/users/:id/disable', async (request, reply) => {
     const user = await target(request.params);
     // An admin cannot lock themselves out by accident.
     if (user.id === request.staff!.userId) throw new HttpError(409);
@@ -65,19 +64,19 @@ export default async function userRoutes(app: FastifyInstance, ctx: StaffContext
     return reply.redirect('/staff/users', 303);
   });
 
-  app.post('/users/:id/enable', { config: admin }, async (request, reply) => {
+  app.post('/users/:id/enable', async (request, reply) => {
     const user = await target(request.params);
     await setDisabled(ctx.db, user.id, false, request.staff!.userId);
     return reply.redirect('/staff/users', 303);
   });
 
-  app.post('/users/:id/unlock', { config: admin }, async (request, reply) => {
+  app.post('/users/:id/unlock', async (request, reply) => {
     const user = await target(request.params);
     await unlockStaff(ctx.db, user.id, request.staff!.userId);
     return reply.redirect('/staff/users', 303);
   });
 
-  app.post('/users/:id/password', { config: admin }, async (request, reply) => {
+  app.post('/users/:id/password', async (request, reply) => {
     const user = await target(request.params);
     try {
       await setPassword(ctx.db, ctx.settings.password, user, formString((request.body as Record<string, unknown>)?.password), request.staff!.userId);
