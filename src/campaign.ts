@@ -12,6 +12,41 @@ export type Localized = z.infer<typeof localizedSchema>;
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 
+const registerList = z
+  .array(z.object({ key: z.string().regex(/^[a-z0-9_]{1,40}$/), name: localizedSchema, aliases: z.array(z.string().min(1).max(40)).default([]) }))
+  .min(1)
+  .refine((items) => new Set(items.map((i) => i.key)).size === items.length, 'keys must be unique');
+export type RegisterListItem = z.infer<typeof registerList>[number];
+
+const item = (key: string, zh: string, en: string, aliases: string[] = []) => ({ key, name: { 'zh-CN': zh, en }, aliases });
+
+/** The seed document's lists (整治措施 (一)(二)), used when a campaign file has no register section. */
+export const DEFAULT_REGISTER = {
+  householdTypes: [
+    item('registered_poor', '建档立卡贫困户', 'Registered poor household', ['建档立卡户', '贫困户']),
+    item('dibao', '低保户', 'Minimum-living-allowance household', ['低保']),
+    item('tekun', '分散供养特困人员', 'Scattered-support extreme-poverty person', ['特困人员', '特困户', '五保户']),
+    item('poor_disabled', '贫困残疾人家庭', 'Poor household with a disabled member', ['残疾人家庭', '贫困残疾户']),
+    item('at_risk', '边缘易致贫户', 'Household at risk of poverty', ['边缘户', '易致贫户']),
+    item('other', '其他', 'Other', ['其它']),
+  ],
+  methods: [
+    item('rebuild', '拆除重建', 'Demolished and rebuilt', ['重建', '拆旧建新']),
+    item('repair', '修缮加固', 'Repaired and reinforced', ['加固', '维修加固', '修缮']),
+    item('replace', '置换', 'Replacement housing', ['置换安置']),
+    item('other', '其他', 'Other', ['其它']),
+  ],
+  archiveItems: [
+    item('application', '申请', 'Application', ['申请书', '农户申请']),
+    item('appraisal', '鉴定', 'Danger appraisal', ['危房鉴定', '鉴定报告']),
+    item('approval', '审批', 'Approval', ['审批表', '审核审批']),
+    item('acceptance', '验收', 'Acceptance', ['竣工验收', '验收表']),
+    item('payment_voucher', '拨付凭证', 'Payment voucher', ['拨付', '资金拨付凭证', '发放凭证']),
+  ],
+  postingMinDays: 7,
+  recheck: { ratePercent: 1, minimumPerVillage: 1 },
+};
+
 export const campaignSchema = z.object({
   name: localizedSchema,
   authority: localizedSchema,
@@ -44,9 +79,22 @@ export const campaignSchema = z.object({
   lookback: z
     .object({ ratePercent: z.number().gt(0).max(100).default(1), minimum: z.number().int().min(0).max(1000).default(1) })
     .default({ ratePercent: 1, minimum: 1 }),
+  // The household register (对象户台账): the lists its records choose from, the public-posting
+  // minimum, and the re-check draw (复核复查, at least 1%). Keys are stored; names are shown, and
+  // names and aliases are what an import's cells may say.
+  register: z
+    .object({
+      householdTypes: registerList,
+      methods: registerList,
+      archiveItems: registerList,
+      postingMinDays: z.number().int().min(1).max(60),
+      recheck: z.object({ ratePercent: z.number().gt(0).max(100), minimumPerVillage: z.number().int().min(0).max(1000) }),
+    })
+    .default(() => DEFAULT_REGISTER),
 });
 
 export type Campaign = z.infer<typeof campaignSchema>;
+export type RegisterSettings = Campaign['register'];
 
 export function loadCampaign(file: string): Campaign {
   let raw: unknown;

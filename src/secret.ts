@@ -30,6 +30,8 @@ export type KeyPurpose =
   | 'identity-seal'
   | 'totp-seal'
   | 'attachment-seal'
+  | 'household-id-seal'
+  | 'household-id-hash'
   | 'rate-limit-key';
 
 /** One independent 256-bit key per purpose, so a key leaked from one use says nothing of another. */
