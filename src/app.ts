@@ -109,7 +109,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(i18n, { secureCookies: config.secureCookies });
   await app.register(security, { secure: config.secureCookies });
   await app.register(limits, { limits: config.rateLimits, redis: config.redis, addressKey: deriveKey(config.appSecret, 'rate-limit-key') });
-  await app.register(views, { campaign: campaign.live });
+  await app.register(views, { campaign: campaign.live, publicUrl: config.publicUrl, publicUrlMissing: config.publicUrlMissing });
   await app.register(errors);
   const calendar = new CalendarStore(deps.database.db, deps.calendar);
   await calendar.refresh();

@@ -1,6 +1,6 @@
 import { buildApp } from './app.js';
 import { loadCampaign } from './campaign.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, publicUrlWarning, type Config } from './config.js';
 import { connectDatabase } from './db/connect.js';
 import { loadCalendar } from './leads/calendar.js';
 import { migrate } from './db/migrate.js';
@@ -56,6 +56,8 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 
 try {
   await app.listen({ port: config.port, host: config.host });
+  const warning = publicUrlWarning(config);
+  if (warning) app.log.warn(warning);
   app.log.info(`${config.database.kind === 'pglite' ? 'Embedded database in ' + config.dataDir : 'PostgreSQL'}; portal at ${config.publicUrl}`);
 } catch (err) {
   await database.close();

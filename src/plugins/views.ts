@@ -56,7 +56,7 @@ function createHandlebars() {
 }
 
 export default fp(
-  async (app, opts: { campaign: Campaign }) => {
+  async (app, opts: { campaign: Campaign; publicUrl: string; publicUrlMissing: boolean }) => {
     const partials = Object.fromEntries(
       readdirSync(`${VIEWS}partials`)
         .filter((f) => f.endsWith('.hbs'))
@@ -82,6 +82,8 @@ export default fp(
         // The switch reloads the same address, or the home page where that would repeat a POST.
         switchHref: `${request.method === 'GET' && !data.errorStatus ? request.url.split('?')[0] : '/'}?lang=${other}`,
         otherLocale: other,
+        // Staff pages say so while printed cards and posters would carry a guessed address.
+        publicUrlNotice: opts.publicUrlMissing && data.staff ? opts.publicUrl : null,
         ...data,
       });
     });
