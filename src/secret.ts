@@ -21,7 +21,7 @@ export function readOrCreateSecretFile(dataDir: string): string {
   return secret;
 }
 
-export type KeyPurpose = 'tracking-code' | 'submission-token' | 'receipt-seal' | 'identity-seal' | 'totp-seal' | 'attachment-seal' | 'rate-limit-key';
+export type KeyPurpose = 'tracking-code' | 'submission-token' | 'receipt-seal' | 'receipt-page' | 'identity-seal' | 'totp-seal' | 'attachment-seal' | 'rate-limit-key';
 
 /** One independent 256-bit key per purpose, so a key leaked from one use says nothing of another. */
 export function deriveKey(secret: string, purpose: KeyPurpose): Buffer {

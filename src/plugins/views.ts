@@ -42,6 +42,11 @@ function createHandlebars() {
   );
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hbs.registerHelper('code', (value: string) => formatCode(value));
+  // {{#each (codeLines code)}}: the code's groups of four as two lines, 3 + 2 (views/partials/tracking-code.hbs).
+  hbs.registerHelper('codeLines', (value: string) => {
+    const groups = formatCode(value).split(' ');
+    return [groups.slice(0, 3), groups.slice(3)].filter((line) => line.length > 0);
+  });
   hbs.registerHelper('tel', (value: string) => value.replace(/[^\d+]/g, ''));
   hbs.registerHelper('categoryIds', () => CATEGORIES);
   hbs.registerHelper('channelIds', () => CHANNELS);
