@@ -74,3 +74,14 @@ t.test('the status page shows the code in groups and 首页 once, at the bottom'
   t.equal([...status.body.matchAll(/>首页</g)].length, 1, '首页 once');
   t.equal([...status.body.matchAll(/class="code-group">\d{4}</g)].length, 5, 'the code, grouped');
 });
+
+t.test('the file picker has a button-like label in the page language, and the native input stays usable', async (t) => {
+  const { app } = await testApp(t);
+  for (const [lang, text] of [['zh-CN', '选择照片或文件'], ['en', 'Choose photos or files']] as const) {
+    const page = await app.inject(`/report?lang=${lang}`);
+    t.match(page.body, `<label for="files" class="button secondary file-button">${text}</label>`, `${lang}: the label a person taps`);
+    const input = /<input type="file"[^>]*>/.exec(page.body)?.[0] ?? '';
+    t.match(input, 'id="files"', 'tied to the native input');
+    t.notMatch(input, /hidden|tabindex="-1"|visually-hidden/, 'which stays visible and focusable (it alone shows the files chosen)');
+  }
+});
