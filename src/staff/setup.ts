@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { isLoopbackHost } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { PasswordParams } from './passwords.js';
 import { countStaffUsers, findSetupLink, insertSetupLink, lockSetupLink, markSetupLinkUsed } from './setup-repository.js';
@@ -10,8 +9,8 @@ import { createStaff, sha256, StaffError, usernameSchema } from './service.js';
 // The first admin account without stopping the server (the staff CLI refuses while the embedded
 // database is in use). At a start with no staff account the server prints a link with a random
 // token; the database keeps only its SHA-256. The link creates one admin, once, within 24 hours,
-// and only for a client on this machine (a loopback address, read from the socket: no proxy header
-// can fake it). Once any account exists, every link is dead.
+// and only for a client on this machine (a loopback address, read from the socket by
+// src/plugins/limits.ts fromThisMachine: no proxy header can fake it). Once any account exists, every link is dead.
 
 type Db = Kysely<Database>;
 
@@ -34,11 +33,6 @@ export async function issueSetupLink(db: Db, now = new Date()): Promise<string |
 /** The address to print: where this server answers from this machine (http://127.0.0.1:PORT for 0.0.0.0). */
 export function setupLinkUrl(base: string, token: string): string {
   return `${base}/staff/setup/${token}`;
-}
-
-/** True for a client connected from this machine. */
-export function isLoopbackClient(remoteAddress: string | undefined): boolean {
-  return remoteAddress !== undefined && isLoopbackHost(remoteAddress);
 }
 
 /** The link can still create the first admin. */

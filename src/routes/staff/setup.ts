@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../../errors.js';
-import { isLoopbackClient, setupFormSchema, setupLinkUsable, useSetupLink } from '../../staff/setup.js';
+import { fromThisMachine } from '../../plugins/limits.js';
+import { setupFormSchema, setupLinkUsable, useSetupLink } from '../../staff/setup.js';
 import { fieldErrors, formString, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
 
@@ -12,8 +13,8 @@ export default async function setupRoutes(app: FastifyInstance, ctx: StaffContex
   const tokenOf = (request: FastifyRequest) => String((request.params as { token?: string }).token ?? '');
 
   async function check(request: FastifyRequest) {
-    // The socket's own address: X-Forwarded-For (even with TRUST_PROXY) cannot make a client local.
-    if (!isLoopbackClient(request.socket.remoteAddress) || !(await setupLinkUsable(ctx.db, tokenOf(request)))) throw new HttpError(404);
+    // The socket's own address (src/plugins/limits.ts): no proxy header can make a client local.
+    if (!fromThisMachine(request) || !(await setupLinkUsable(ctx.db, tokenOf(request)))) throw new HttpError(404);
   }
 
   const render = (reply: FastifyReply, values: Record<string, string> = {}, errors: FieldError[] = []) =>
