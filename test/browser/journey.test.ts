@@ -195,7 +195,6 @@ await t.test('a villager on a phone, JavaScript off: hotline page, language, rep
   await navigate(page, () => page.locator('form[action="/status"] button[type="submit"]').click());
   t.equal(await text(page, 'h1'), zh.status.resultHeading, 'a code in full-width digits with spaces is found');
   t.equal(await text(page, '.status-label'), zh.statuses.received.label);
-  await codeGroupsWhole(t, page, '#status-code', 'status page at 360 px');
   const call = page.locator('p.notice a[href^="tel:"]').last();
   t.equal(await call.evaluate((a) => a.getClientRects().length), 1, 'the hotline number in the blue box is not broken across lines');
   t.equal(await page.locator('main a[href="/"], footer a[href="/"]').filter({ hasText: zh.nav.home }).count(), 1, '首页 once at the bottom');

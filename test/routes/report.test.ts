@@ -65,14 +65,14 @@ t.test('the receipt has a language switch that keeps the code out of every addre
   }
 });
 
-t.test('the status page shows the code in groups and 首页 once, at the bottom', async (t) => {
+t.test('the status page shows 首页 once, at the bottom (and never the code)', async (t) => {
   const { app } = await testApp(t);
   const form = await app.inject('/report');
   const code = codeFrom((await app.inject({ method: 'POST', url: '/report', headers: FORM, payload: formBody({ ...VALID_REPORT, token: tokenFrom(form.body) }) })).body);
   const status = await app.inject({ method: 'POST', url: '/status', headers: FORM, payload: formBody({ code }) });
   t.equal(status.statusCode, 200);
   t.equal([...status.body.matchAll(/>首页</g)].length, 1, '首页 once');
-  t.equal([...status.body.matchAll(/class="code-group">\d{4}</g)].length, 5, 'the code, grouped');
+  t.notMatch(status.body, 'code-group', 'the status page does not show the code');
 });
 
 t.test('the file picker has a button-like label in the page language, and the native input stays usable', async (t) => {
