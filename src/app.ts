@@ -125,7 +125,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     addressKey: deriveKey(config.appSecret, 'rate-limit-key'),
     onGuessing: (hourStart) => reportGuessing(deps.database.db, hourStart, config.rateLimits.portalFailedLookupsPerHour),
   });
-  await app.register(views, { campaign: campaign.live });
+  await app.register(views, { campaign: campaign.live, publicUrl: config.publicUrl, publicUrlMissing: config.publicUrlMissing });
   await app.register(errors);
   const calendar = new CalendarStore(deps.database.db, deps.calendar);
   await calendar.refresh();

@@ -10,7 +10,8 @@ const envSchema = z.object({
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   APP_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
-  PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3000'),
+  // Unset: derived from HOST and PORT (derivePublicUrl), which is right only on this machine.
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d+|[0-9a-fA-F.:/,\s]+)$/, 'must be true, false, a hop count, or addresses/CIDRs separated by commas')
@@ -97,6 +98,12 @@ export interface Config {
   /** Null only in embedded mode before the server has created or read the secret file. */
   appSecret: string | null;
   publicUrl: string;
+  /**
+   * PUBLIC_URL is unset while the server listens beyond loopback: every printed receipt, card and
+   * poster then carries an address that is probably wrong for the people reading it. Said at start
+   * and on the staff pages.
+   */
+  publicUrlMissing: boolean;
   secureCookies: boolean;
   trustProxy: boolean | number | string[];
   logLevel: string;
@@ -117,6 +124,30 @@ function parseTrustProxy(value: string): Config['trustProxy'] {
   if (value === 'false') return false;
   if (/^\d+$/.test(value)) return Number(value);
   return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]']);
+
+/** True for an address that only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** The address the portal is reached at when PUBLIC_URL is unset: http://HOST:PORT (any-address binds name loopback). */
+export function derivePublicUrl(host: string, port: number): string {
+  const h = host.replace(/^\[|\]$/g, '');
+  const name = ANY_ADDRESS.has(host) || ANY_ADDRESS.has(h) ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h;
+  return `http://${name}:${port}`;
+}
+
+/** The one line the server logs at start when config.publicUrlMissing, or null. */
+export function publicUrlWarning(config: Pick<Config, 'publicUrlMissing' | 'publicUrl' | 'host'>): string | null {
+  if (!config.publicUrlMissing) return null;
+  return (
+    `WARNING: PUBLIC_URL is not set while listening on ${config.host}: receipts, wallet cards, posters and mail ` +
+    `will show ${config.publicUrl}. Set PUBLIC_URL to the address people use (e.g. https://jubao.example.cn).`
+  );
 }
 
 /** Pure: validates an environment and returns the app's configuration, or throws one clear line. */
@@ -145,8 +176,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : { kind: 'pglite', dataDir: `${e.DATA_DIR}/pgdata` },
     dataDir: e.DATA_DIR,
     appSecret: e.APP_SECRET ?? null,
-    publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''),
-    secureCookies: e.PUBLIC_URL.startsWith('https:'),
+    publicUrl: (e.PUBLIC_URL ?? derivePublicUrl(e.HOST, e.PORT)).replace(/\/+$/, ''),
+    publicUrlMissing: e.PUBLIC_URL === undefined && !isLoopbackHost(e.HOST),
+    secureCookies: e.PUBLIC_URL?.startsWith('https:') ?? false,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     logLevel: e.LOG_LEVEL,
     campaignFile: e.CAMPAIGN_FILE,

@@ -26,6 +26,7 @@ export type KeyPurpose =
   | 'submission-token'
   | 'form-token'
   | 'receipt-seal'
+  | 'receipt-page'
   | 'status-view-seal'
   | 'identity-seal'
   | 'totp-seal'

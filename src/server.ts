@@ -1,10 +1,11 @@
 import { buildApp } from './app.js';
 import { loadCampaign } from './campaign.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, derivePublicUrl, loadConfig, publicUrlWarning, type Config } from './config.js';
 import { connectDatabase } from './db/connect.js';
 import { loadCalendar } from './leads/calendar.js';
 import { migrate } from './db/migrate.js';
 import { readOrCreateSecretFile } from './secret.js';
+import { issueSetupLink, setupLinkUrl } from './staff/setup.js';
 
 // The one place that reads process.env, listens, and shuts down.
 
@@ -56,8 +57,21 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 
 try {
   await app.listen({ port: config.port, host: config.host });
+  const warning = publicUrlWarning(config);
+  if (warning) app.log.warn(warning);
   app.log.info(`${config.database.kind === 'pglite' ? 'Embedded database in ' + config.dataDir : 'PostgreSQL'}; portal at ${config.publicUrl}`);
 } catch (err) {
   await database.close();
   fail(`Could not listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+}
+
+// No staff account yet: one line with a one-time link to create the first admin from this machine
+// (src/staff/setup.ts), so that nobody has to stop the server to run `npm run staff -- add`.
+const setupToken = await issueSetupLink(database.db).catch((err) => {
+  app.log.error({ err }, 'could not create the set-up link');
+  return null;
+});
+if (setupToken) {
+  const url = setupLinkUrl(derivePublicUrl(config.host, config.port), setupToken);
+  app.log.warn(`No staff account yet: create the first admin at ${url} (works once, within 24 hours, from this machine only)`);
 }

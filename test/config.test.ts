@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { loadCampaign } from '../src/campaign.js';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, publicUrlWarning } from '../src/config.js';
 import { readOrCreateSecretFile } from '../src/secret.js';
 
 const SECRET = 'x'.repeat(32);
@@ -93,6 +93,30 @@ t.test('cookies are Secure when the public address is https', async (t) => {
   t.equal(https.secureCookies, true);
   t.equal(https.publicUrl, 'https://jubao.example.cn', 'trailing slash removed');
   t.equal(loadConfig({ PUBLIC_URL: 'http://192.168.1.10:3000' }).secureCookies, false);
+});
+
+t.test('PUBLIC_URL unset: derived from HOST and PORT, and said loudly when listening beyond loopback', async (t) => {
+  t.equal(loadConfig({ PORT: '3202' }).publicUrl, 'http://127.0.0.1:3202', 'the receipt and the poster carry the port listened on');
+  t.equal(loadConfig({ HOST: 'localhost', PORT: '8080' }).publicUrl, 'http://localhost:8080');
+  t.equal(loadConfig({ HOST: '0.0.0.0', PORT: '3202' }).publicUrl, 'http://127.0.0.1:3202', 'any-address: loopback in the derived address');
+  t.equal(loadConfig({ HOST: '::', PORT: '3202' }).publicUrl, 'http://127.0.0.1:3202');
+  t.equal(loadConfig({ HOST: '192.168.1.10', PORT: '3202' }).publicUrl, 'http://192.168.1.10:3202');
+  t.equal(loadConfig({ HOST: '::1', PORT: '3202' }).publicUrl, 'http://[::1]:3202', 'IPv6 in brackets');
+  t.equal(loadConfig({ HOST: '0.0.0.0', PORT: '3202', PUBLIC_URL: 'https://jubao.example.cn' }).publicUrl, 'https://jubao.example.cn', 'PUBLIC_URL wins');
+
+  for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) {
+    const c = loadConfig({ HOST: host });
+    t.equal(c.publicUrlMissing, false, `${host}: loopback, nothing to warn about`);
+    t.equal(publicUrlWarning(c), null);
+  }
+  for (const host of ['0.0.0.0', '::', '192.168.1.10']) {
+    const c = loadConfig({ HOST: host, PORT: '3202' });
+    t.equal(c.publicUrlMissing, true, `${host}: reachable from elsewhere without PUBLIC_URL`);
+    const line = publicUrlWarning(c)!;
+    t.match(line, 'PUBLIC_URL', 'the warning names the variable');
+    t.notMatch(line, '\n', 'on one line');
+  }
+  t.equal(loadConfig({ HOST: '0.0.0.0', PUBLIC_URL: 'https://jubao.example.cn' }).publicUrlMissing, false, 'set: no warning');
 });
 
 t.test('readOrCreateSecretFile creates a private secret once and reuses it', async (t) => {

@@ -253,9 +253,9 @@ export function withFormToken<T extends Record<string, string>>(fields: T): T & 
 
 /** The tracking code (digits only) from a receipt page. */
 export function codeFrom(html: string): string {
-  const m = /id="tracking-code">([\d ]+)</.exec(html);
+  const m = /id="tracking-code">((?:<\/?span[^>]*>|[\d ])+)<\/p>/.exec(html);
   if (!m) throw new Error('no code in page');
-  return m[1]!.replace(/ /g, '');
+  return m[1]!.replace(/<[^>]+>| /g, '');
 }
 
 export const VALID_REPORT = {

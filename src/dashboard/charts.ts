@@ -9,7 +9,7 @@ export interface ChartItem {
 }
 
 const WIDTH = 640;
-const LABEL_WIDTH = 180;
+const LABEL_WIDTH = 250;
 const NUMBER_WIDTH = 48;
 const BAR = 22;
 const GAP = 8;

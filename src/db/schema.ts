@@ -293,6 +293,15 @@ export interface CampaignSettingsTable {
   updated_at: Timestamp;
 }
 
+/** A one-time link to create the first admin (migrations/018_setup_link.sql): only the token's hash. */
+export interface SetupLinksTable {
+  token_hash: Buffer;
+  created_at: Timestamp;
+  expires_at: Date;
+  used_at: Date | null;
+  used_by: string | null;
+}
+
 export interface Database extends HouseholdTables {
   calendar_days: CalendarDaysTable;
   reports: ReportsTable;
@@ -315,6 +324,7 @@ export interface Database extends HouseholdTables {
   lookback_items: LookbackItemsTable;
   typical_cases: TypicalCasesTable;
   campaign_settings: CampaignSettingsTable;
+  setup_links: SetupLinksTable;
 }
 
 export type ReportRow = Selectable<ReportsTable>;

@@ -5,7 +5,7 @@ import { Address6 } from 'ip-address';
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isIPv6 } from 'node:net';
-import type { RateLimits } from '../config.js';
+import { isLoopbackHost, type RateLimits } from '../config.js';
 import { TooManyRequestsError } from '../errors.js';
 import { connectSharedRedis, type SharedRedis } from '../limits/redis.js';
 
@@ -25,6 +25,16 @@ declare module 'fastify' {
       notFound: Check;
     };
   }
+}
+
+/**
+ * True when the client connected from this machine. The socket's own peer address, never a
+ * forwarded header (even with TRUST_PROXY): only the first-admin set-up link (src/staff/setup.ts)
+ * asks, and the address is compared, never kept. This file stays the one place that reads it.
+ */
+export function fromThisMachine(request: FastifyRequest): boolean {
+  const peer = request.socket.remoteAddress;
+  return peer !== undefined && isLoopbackHost(peer);
 }
 
 export interface LimitsOptions {

@@ -25,8 +25,9 @@ const dateFormats: Record<Locale, Intl.DateTimeFormat> = {
 
 function createHandlebars() {
   const hbs = Handlebars.create();
+  const catalogs = loadCatalogs();
   const translators = Object.fromEntries(
-    Object.entries(loadCatalogs()).map(([locale, catalog]) => [locale, translator(catalog)]),
+    Object.entries(catalogs).map(([locale, catalog]) => [locale, translator(catalog)]),
   ) as Record<Locale, ReturnType<typeof translator>>;
   const localeOf = (options: Handlebars.HelperOptions): Locale => options.data.root.locale;
   // {{t "key" name=value}}, or {{t "category" id "name"}} for a key built from parts: the catalog
@@ -40,8 +41,16 @@ function createHandlebars() {
   hbs.registerHelper('date', (value: Date | string, options: Handlebars.HelperOptions) =>
     dateFormats[localeOf(options)].format(new Date(value)),
   );
+  // {{fieldLabel field}}: the name of a form field, so that an error in the summary says which
+  // field it is about ("Phone number: Enter a valid …"); '' for a field without one.
+  hbs.registerHelper('fieldLabel', (field: string, options: Handlebars.HelperOptions) => catalogs[localeOf(options)][`form.fields.${field}`] ?? '');
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hbs.registerHelper('code', (value: string) => formatCode(value));
+  // {{#each (codeLines code)}}: the code's groups of four as two lines, 3 + 2 (views/partials/tracking-code.hbs).
+  hbs.registerHelper('codeLines', (value: string) => {
+    const groups = formatCode(value).split(' ');
+    return [groups.slice(0, 3), groups.slice(3)].filter((line) => line.length > 0);
+  });
   hbs.registerHelper('tel', (value: string) => value.replace(/[^\d+]/g, ''));
   hbs.registerHelper('categoryIds', () => CATEGORIES);
   hbs.registerHelper('channelIds', () => CHANNELS);
@@ -56,7 +65,7 @@ function createHandlebars() {
 }
 
 export default fp(
-  async (app, opts: { campaign: Campaign }) => {
+  async (app, opts: { campaign: Campaign; publicUrl: string; publicUrlMissing: boolean }) => {
     const partials = Object.fromEntries(
       readdirSync(`${VIEWS}partials`)
         .filter((f) => f.endsWith('.hbs'))
@@ -82,6 +91,8 @@ export default fp(
         // The switch reloads the same address, or the home page where that would repeat a POST.
         switchHref: `${request.method === 'GET' && !data.errorStatus ? request.url.split('?')[0] : '/'}?lang=${other}`,
         otherLocale: other,
+        // Staff pages say so while printed cards and posters would carry a guessed address.
+        publicUrlNotice: opts.publicUrlMissing && data.staff ? opts.publicUrl : null,
         ...data,
       });
     });

@@ -85,22 +85,44 @@ export function buildSheet(opts: {
   };
 }
 
-/** One line per problem under the six headers; CSV cannot merge, so each line repeats its category. */
-export function sheetToCsv(sheet: Sheet): string {
-  const lines = sheet.groups.flatMap((g) =>
+const csvLines = (sheet: Sheet) =>
+  sheet.groups.flatMap((g) =>
     g.items.map((item) => [String(g.number), g.name, `${item.number} ${item.problem}`.trim(), item.measures, item.progress, item.deadline]),
   );
-  return toCsv([sheet.headers, ...lines]);
+
+/** One line per problem under the six headers; CSV cannot merge, so each line repeats its category. */
+export function sheetToCsv(sheet: Sheet): string {
+  return toCsv([sheet.headers, ...csvLines(sheet)]);
+}
+
+/** Every village's list in one file: the same lines, each led by its unit (填报单位). */
+export function sheetsToCsv(sheets: readonly Sheet[]): string {
+  if (sheets.length === 1) return sheetToCsv(sheets[0]!);
+  const header = [sheets[0]?.unitLabel.replace(/[:：]\s*$/, '') ?? '', ...(sheets[0]?.headers ?? [])];
+  const lines = sheets.flatMap((sheet) => csvLines(sheet).map((line) => [sheet.unit, ...line]));
+  return toCsv([header, ...lines]);
 }
 
 export const XLSX_LAYOUT = { titleRow: 1, infoRow: 2, headerRow: 3, firstDataRow: 4 } as const;
 
 /** The sheet as an XLSX workbook: A4 landscape, the merged cells of the template. */
-export async function sheetToXlsx(sheet: Sheet): Promise<Buffer> {
+export function sheetToXlsx(sheet: Sheet): Promise<Buffer> {
+  return sheetsToXlsx([sheet]);
+}
+
+/** Several villages' lists as one workbook, one worksheet each. */
+export async function sheetsToXlsx(sheets: readonly Sheet[]): Promise<Buffer> {
   // Loaded with the first export: it adds ~28 MB to every instance that never makes one.
   const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
-  const ws = wb.addWorksheet(sheet.unit.slice(0, 31) || 'Sheet1', {
+  sheets.forEach((sheet, i) => addWorksheet(wb, sheet, i));
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+type Workbook = import('exceljs').Workbook;
+
+function addWorksheet(wb: Workbook, sheet: Sheet, index: number) {
+  const ws = wb.addWorksheet(sheet.unit.slice(0, 31) || `Sheet${index + 1}`, {
     pageSetup: { paperSize: 9, orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0 },
   });
   ws.columns = [{ width: 6 }, { width: 18 }, { width: 40 }, { width: 40 }, { width: 24 }, { width: 16 }];
@@ -157,5 +179,4 @@ export async function sheetToXlsx(sheet: Sheet): Promise<Buffer> {
   r += 2;
   ws.mergeCells(r, 1, r, 6);
   ws.getCell(r, 1).value = sheet.footnote;
-  return Buffer.from(await wb.xlsx.writeBuffer());
 }

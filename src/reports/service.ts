@@ -19,6 +19,8 @@ export interface ReportKeys {
   receipt: Buffer;
   /** Seals the status page's view token. */
   statusView: Buffer;
+  /** Seals the receipt page the language switch posts back (src/reports/receipt-page.ts). */
+  receiptPage: Buffer;
   identity: Buffer;
 }
 
@@ -29,6 +31,7 @@ export function reportKeys(secret: string): ReportKeys {
     form: deriveKey(secret, 'form-token'),
     receipt: deriveKey(secret, 'receipt-seal'),
     statusView: deriveKey(secret, 'status-view-seal'),
+    receiptPage: deriveKey(secret, 'receipt-page'),
     identity: deriveKey(secret, 'identity-seal'),
   };
 }
@@ -190,6 +193,16 @@ function openView(keys: ReportKeys, view: string, now: number): string | null {
   }
 }
 
+/**
+ * Each public text once: a line staff wrote at one step and again as the answer (or a merged case's
+ * update the reporter's own report also carries) is shown at its latest date only.
+ */
+export function onceEach<T extends { body: string }>(updates: readonly T[]): T[] {
+  const last = new Map<string, number>();
+  updates.forEach((u, i) => last.set(u.body.trim(), i));
+  return updates.filter((u, i) => last.get(u.body.trim()) === i);
+}
+
 export async function lookupStatus(db: Kysely<Database>, keys: ReportKeys, input: string): Promise<StatusLookup> {
   const parsed = parseCode(input);
   if (!parsed.ok) return { kind: 'invalid', reason: parsed.reason };
@@ -208,9 +221,11 @@ async function statusOf(db: Kysely<Database>, keys: ReportKeys, where: { codeHas
   if (!row) return { kind: 'notFound' };
   // A duplicate's reporter follows the lead it was merged into, with their own code.
   const target = row.merged_into_id ? await findPublicStatus(db, { id: row.merged_into_id }) : undefined;
-  const updates = [...row.updates, ...(target?.updates ?? [])]
-    .map((u) => ({ body: u.body, createdAt: new Date(u.created_at) }))
-    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  const updates = onceEach(
+    [...row.updates, ...(target?.updates ?? [])]
+      .map((u) => ({ body: u.body, createdAt: new Date(u.created_at) }))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()),
+  );
   return {
     kind: 'found',
     view: viewToken(keys, row.id, Date.now()),

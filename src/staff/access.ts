@@ -20,6 +20,9 @@ export type RouteAccess = readonly StaffRole[] | typeof PUBLIC;
 export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /staff/login': PUBLIC,
   'POST /staff/login': PUBLIC,
+  // The one-time link that creates the first admin (loopback only, src/staff/setup.ts).
+  'GET /staff/setup/:token': PUBLIC,
+  'POST /staff/setup/:token': PUBLIC,
   'POST /staff/logout': EVERYONE,
   'GET /staff/login/code': EVERYONE,
   'POST /staff/login/code': EVERYONE,

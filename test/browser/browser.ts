@@ -11,8 +11,12 @@ import type { Test } from 'tap';
 export const CHROMIUM = '/usr/bin/chromium';
 export const OUTPUT_DIR = 'test-output/browser';
 
-/** Every wait in the browser is bounded. */
-export const STEP_MS = 15_000;
+/**
+ * Every wait in the browser is on the page's state (a locator, a load event), bounded by this: a
+ * step on a slow, loaded machine may take seconds, so the bound is generous and the file's own
+ * timeout (journey.test.ts) is sized to the whole run.
+ */
+export const STEP_MS = 30_000;
 
 /** A cheap phone: the villager's device. */
 export const PHONE: BrowserContextOptions = {
@@ -176,12 +180,18 @@ export class Auditor {
         const r = resources.get(e.requestId);
         if (r) r.bodyBytes += e.dataLength;
       });
+      // Waiting is on the page's own state: resolved when the last request it made has finished.
+      let onSettled = () => {};
+      const finished = (id: string) => {
+        pending.delete(id);
+        if (pending.size === 0) onSettled();
+      };
       cdp.on('Network.loadingFinished', (e) => {
         const r = resources.get(e.requestId);
         if (r) r.transferBytes = e.encodedDataLength;
-        pending.delete(e.requestId);
+        finished(e.requestId);
       });
-      cdp.on('Network.loadingFailed', (e) => pending.delete(e.requestId));
+      cdp.on('Network.loadingFailed', (e) => finished(e.requestId));
 
       const t0 = Date.now();
       await go(page);
@@ -195,9 +205,16 @@ export class Auditor {
         return all.slice(Math.max(0, start));
       };
       const loaded = (url: string) => current().some(([, r]) => r.url === url && r.transferBytes > 0);
-      const deadline = Date.now() + 5_000;
-      const iconDeadline = Date.now() + 1_500;
-      while (Date.now() < deadline && (pending.size > 0 || (Date.now() < iconDeadline && !icons.every(loaded)))) await page.waitForTimeout(25);
+      if (pending.size > 0) {
+        await new Promise<void>((resolve, reject) => {
+          const bound = setTimeout(() => reject(new Error(`${name}: requests still pending after ${STEP_MS} ms`)), STEP_MS);
+          onSettled = () => {
+            clearTimeout(bound);
+            resolve();
+          };
+        });
+      }
+      // Headless Chromium may ask for the icon late or never: what it has not loaded is fetched here.
       for (const href of icons.filter((h) => !loaded(h))) {
         const res = await page.request.get(href, { timeout: STEP_MS });
         const body = (await res.body()).length;
@@ -246,4 +263,38 @@ export function weightTable(weights: PageWeight[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+// --- Layout at phone width ----------------------------------------------------------------------
+
+/** How wide the page is drawn (more than the viewport: it scrolls sideways). */
+export function pageWidth(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth);
+}
+
+/**
+ * A tracking code's layout: for each group, how many boxes it is drawn in (1: not split across
+ * lines), and how many groups sit on each line, top to bottom.
+ */
+export async function codeLayout(page: Page, selector: string): Promise<{ boxes: number[]; perLine: number[] }> {
+  return page.locator(selector).evaluate((code) => {
+    const groups = [...code.querySelectorAll('.code-group')];
+    const boxes = groups.map((g) => g.getClientRects().length);
+    const tops: number[] = [];
+    for (const g of groups) {
+      const top = Math.round(g.getBoundingClientRect().top);
+      const line = tops.findIndex((t) => Math.abs(t - top) < 4);
+      if (line < 0) tops.push(top);
+    }
+    tops.sort((a, b) => a - b);
+    const perLine = tops.map((t) => groups.filter((g) => Math.abs(Math.round(g.getBoundingClientRect().top) - t) < 4).length);
+    return { boxes, perLine };
+  });
+}
+
+/** Opens the staff menu group holding the link, then follows it. */
+export async function staffMenu(page: Page, href: string): Promise<void> {
+  const group = page.locator(`nav.staff-nav details:has(a[href="${href}"])`);
+  if (!(await group.evaluate((d) => (d as HTMLDetailsElement).open))) await group.locator('summary').click();
+  await navigate(page, () => group.locator(`a[href="${href}"]`).click());
 }

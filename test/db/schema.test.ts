@@ -366,6 +366,13 @@ const EXPECTED: Expected = {
     updated_by: col('bigint', true, null),
     updated_at: col(TS, false, true),
   },
+  setup_links: {
+    token_hash: col('bytea', false, false),
+    created_at: col(TS, false, true),
+    expires_at: col(TS, false, false),
+    used_at: col(TS, true, null),
+    used_by: col('bigint', true, null),
+  },
   mail_outbox: {
     id: col('bigint', false, true),
     kind: col('text', false, false),

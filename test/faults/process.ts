@@ -6,7 +6,7 @@ import type { Test } from 'tap';
 import { hashCode } from '../../src/codes.js';
 import type { DatabaseHandle } from '../../src/db/connect.js';
 import { reportKeys } from '../../src/reports/service.js';
-import { FORM, formBody, HOTLINE, VALID_REPORT } from '../helpers.js';
+import { codeFrom, FORM, formBody, HOTLINE, VALID_REPORT } from '../helpers.js';
 import { freePort } from '../mail-helpers.js';
 
 // The fault tests run the real server (`node --import tsx src/server.ts`) as a child process on
@@ -105,7 +105,7 @@ async function submitOnce(url: string, via: 'api' | 'form'): Promise<Outcome> {
     const body = await res.text();
     const outcome: Outcome = { sentAt, doneAt: Date.now(), via, status: res.status };
     if (res.status === 201 && via === 'api') outcome.code = String(JSON.parse(body).code).replace(/\D/g, '');
-    if (res.status === 200 && via === 'form') outcome.code = /id="tracking-code">([\d ]+)</.exec(body)?.[1]?.replace(/ /g, '');
+    if (res.status === 200 && via === 'form' && body.includes('id="tracking-code"')) outcome.code = codeFrom(body);
     if (res.status === 503) outcome.hotline = body.includes(HOTLINE);
     return outcome;
   } catch (err) {

@@ -47,7 +47,7 @@ export function villageCells(html: string): Map<string, string> {
 
 /** The town's total of received reports, from the category table's footer. */
 export function totalReceived(html: string): number {
-  const m = /<tfoot><tr><th scope="row">[^<]+<\/th><td>(\d+)<\/td>/.exec(html);
+  const m = /<tfoot><tr><th scope="row">[^<]+<\/th><td[^>]*>(\d+)<\/td>/.exec(html);
   if (!m) throw new Error('no total in page');
   return Number(m[1]);
 }

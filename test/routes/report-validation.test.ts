@@ -41,7 +41,11 @@ function expectError(t: Test, res: { statusCode: number; body: string }, field: 
   t.match(res.body, '<form method="post" action="/report"', `${field}: the form again`);
   t.same(errorFields(res.body), [field], `${field}: the only field marked`);
   t.match(res.body, new RegExp(`id="${field}-error"><span class="visually-hidden">[^<]+</span>${escRe(esc(message))}</p>`), `${field}: message beside it`);
-  t.match(res.body, `<li><a href="#${field}">${esc(message)}</a></li>`, `${field}: summary link`);
+  // The summary names the field (issue 15: "Please fill this in" alone did not say which).
+  const label = catalogs[lang as 'zh-CN' | 'en'][`form.fields.${field}`];
+  t.ok(label, `${field}: has a name in ${lang}`);
+  const colon = catalogs[lang as 'zh-CN' | 'en']['punct.colon'];
+  t.match(res.body, `<li><a href="#${field}"><span class="error-field">${esc(label ?? '')}${esc(colon ?? '')}</span>${esc(message)}</a></li>`, `${field}: summary link naming the field`);
   t.match(res.body, new RegExp(`\\sid="${field}"[\\s>]`), `${field}: the link target exists`);
   if (FIELDSETS.has(field)) {
     t.match(res.body, `<fieldset class="field has-error" id="${field}" aria-describedby="${field}-error">`);
@@ -167,8 +171,11 @@ t.test('real name: name and a valid phone, only when chosen', async (t) => {
   const none = await post({ ...VALID_REPORT, identity: 'real' });
   t.equal(none.statusCode, 400);
   t.same(errorFields(none.body).sort(), ['name', 'phone']);
-  t.match(none.body, `<li><a href="#name">${esc(zh('errors.required'))}</a></li>`);
-  t.match(none.body, `<li><a href="#phone">${esc(zh('errors.phone.invalid'))}</a></li>`);
+  t.match(none.body, `<li><a href="#name"><span class="error-field">姓名：</span>${esc(zh('errors.required'))}</a></li>`);
+  t.match(none.body, `<li><a href="#phone"><span class="error-field">联系电话：</span>${esc(zh('errors.phone.invalid'))}</a></li>`);
+  const english = await post({ ...VALID_REPORT, identity: 'real' }, { 'accept-language': 'en' });
+  t.match(english.body, `<li><a href="#name"><span class="error-field">Name: </span>${esc(en('errors.required'))}</a></li>`, 'English: "Please fill this in" says which field');
+  t.match(english.body, `<li><a href="#phone"><span class="error-field">Phone number: </span>`);
   t.match(none.body, 'name="identity" value="real" checked', 'choice kept');
   const bad = await post({ ...VALID_REPORT, identity: 'real', name: '李四', phone: '12345' });
   expectError(t, bad, 'phone', zh('errors.phone.invalid'));

@@ -5,6 +5,7 @@ import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadHint
 import { formErrors, formToInput, identityConflict, readForm, reportFormView, type ReportFormValues } from '../../reports/form.js';
 import { firstStep } from '../../leads/deadlines.js';
 import { issueFormToken, isIssuedFormToken } from '../../reports/form-token.js';
+import { openReceipt, sealReceipt, type ReceiptView } from '../../reports/receipt-page.js';
 import { submitReport } from '../../reports/service.js';
 import { fieldErrors, formString, type FieldError } from '../../validation.js';
 
@@ -13,6 +14,18 @@ const HONEYPOT = 'website';
 
 export default async function reportRoutes(app: FastifyInstance, ctx: PublicContext) {
   await registerUploads(app);
+  const receiptKey = ctx.keys.receiptPage;
+
+  // The code is shown in this response only (never in a URL): the language switch posts the page
+  // back, sealed (src/reports/receipt-page.ts), instead of linking to an address.
+  const renderReceipt = (reply: FastifyReply, view: ReceiptView) =>
+    reply.page('public/receipt', {
+      title: reply.request.t('receipt.title'),
+      ...view,
+      langForm: { action: '/report/receipt', name: 'receipt', value: sealReceipt(receiptKey, view) },
+      acceptDays: ctx.campaign.deadlines.acceptWorkingDays,
+      statusUrl: `${ctx.publicUrl}/status`,
+    });
 
   // Files cannot be put back into a file input: when the form comes back, a line asks for them again.
   const renderForm = (reply: FastifyReply, values: Partial<ReportFormValues>, errors: FieldError[] = [], filesDropped = false) =>
@@ -60,17 +73,14 @@ export default async function reportRoutes(app: FastifyInstance, ctx: PublicCont
     if (files instanceof UploadRejected) return refuse(files);
     const intake = { token: values.token, ...firstStep(ctx.rules, parsed.data, new Date()) };
     const result = await submitReport(ctx.db, ctx.keys, parsed.data, intake, { key: ctx.attachmentKey, files });
-    // The code is shown in this response only (never in a URL): switching language here would
-    // lose it, so the page offers no switch.
-    return reply.page('public/receipt', {
-      title: request.t('receipt.title'),
-      hideLangSwitch: true,
-      code: result.code,
-      submittedAt: result.submittedAt,
-      replayed: result.replayed,
-      acceptDays: ctx.campaign.deadlines.acceptWorkingDays,
-      statusUrl: `${ctx.publicUrl}/status`,
-      files: files.map((f) => f.name),
-    });
+    const view = { code: result.code, submittedAt: result.submittedAt.toISOString(), replayed: result.replayed, files: files.map((f) => f.name) };
+    return renderReceipt(reply, view);
+  });
+
+  // The receipt again, in the language asked for (?lang=): nothing is looked up or stored.
+  app.post('/report/receipt', async (request, reply) => {
+    const view = openReceipt(receiptKey, formString((request.body as Record<string, unknown> | undefined)?.receipt));
+    if (!view) return reply.redirect('/report', 303);
+    return renderReceipt(reply, view);
   });
 }

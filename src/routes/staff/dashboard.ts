@@ -33,14 +33,31 @@ export default async function dashboardRoutes(app: FastifyInstance, ctx: StaffCo
     const c = await counts();
     const t = request.t;
     const villageName = (id: string) => ctx.campaign.villages.find((v) => v.id === id)?.name[request.locale] ?? t('report.village.other');
-    const villages = [...ctx.campaign.villages.map((v) => v.id), 'other'];
+    // Every table and chart adds up to the same total (the queue's: a merged duplicate counts once).
+    // Villages in leads but no longer in the campaign file get their own column, as do "other" and
+    // leads naming none, so that no lead falls outside the table.
+    const listed = [...ctx.campaign.villages.map((v) => v.id), 'other'];
+    const named = [...new Set([...c.categoryVillage.keys()].map((k) => k.slice(k.indexOf('|') + 1)))];
+    const villages = [...listed, ...named.filter((v) => v && !listed.includes(v)).sort()];
+    const total = CATEGORIES.reduce((a, category) => a + (c.category.get(category) ?? 0), 0);
     const matrix = CATEGORIES.map((category) => ({
       category,
       total: { n: c.category.get(category) ?? 0, href: `/staff/leads?category=${category}` },
-      cells: villages.map((village) => ({ n: c.categoryVillage.get(`${category}|${village}`) ?? 0, href: `/staff/leads?category=${category}&village=${village}` })),
+      cells: villages.map((village) => ({ n: c.categoryVillage.get(`${category}|${village}`) ?? 0, href: `/staff/leads?category=${category}&village=${encodeURIComponent(village)}` })),
       // The queue cannot select leads that name no village: shown, not linked.
       none: c.categoryVillage.get(`${category}|`) ?? 0,
     }));
+    const columnTotals = {
+      cells: villages.map((village) => ({
+        n: CATEGORIES.reduce((a, category) => a + (c.categoryVillage.get(`${category}|${village}`) ?? 0), 0),
+        href: `/staff/leads?village=${encodeURIComponent(village)}`,
+      })),
+      none: CATEGORIES.reduce((a, category) => a + (c.categoryVillage.get(`${category}|`) ?? 0), 0),
+      total: { n: total, href: '/staff/leads' },
+    };
+    const months = recentMonths(c.today, MONTHS_SHOWN);
+    const earlier = [...c.month].filter(([m]) => m < months[0]!).reduce((a, [, n]) => a + n, 0);
+    const dayBefore = new Date(Date.parse(`${months[0]}-01T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
     const problemRows = ctx.campaign.villages.map(({ id }) => ({
       label: villageName(id),
       segments: PROGRESS.map((p) => ({
@@ -56,13 +73,21 @@ export default async function dashboardRoutes(app: FastifyInstance, ctx: StaffCo
       title: t('staff.dashboard.title'),
       staff: request.staff,
       today: c.today,
-      villages: villages.map((id) => ({ id, name: villageName(id) })),
+      villages: villages.map((id) => ({ id, name: listed.includes(id) ? villageName(id) : id })),
       matrix,
-      byStatus: barChart(STATUSES.map((s) => ({ label: t(`statuses.${s}.label`), n: c.status[s] ?? 0, href: `/staff/leads?status=${s}` }))),
-      byChannel: barChart(CHANNELS.map((ch) => ({ label: t(`channels.${ch}`), n: c.channel.get(ch) ?? 0, href: `/staff/leads?channel=${ch}` }))),
-      byMonth: barChart(
-        recentMonths(c.today, MONTHS_SHOWN).map((m) => ({ label: m, n: c.month.get(m) ?? 0, href: `/staff/leads?from=${m}-01&to=${lastDayOf(m)}` })),
+      columnTotals,
+      total: { n: total, href: '/staff/leads' },
+      // Merged duplicates have a status of their own in the queue: shown apart, so that the status
+      // chart adds up to the same total as the others.
+      merged: { n: c.status.merged ?? 0, href: '/staff/leads?status=merged' },
+      byStatus: barChart(
+        STATUSES.filter((s) => s !== 'merged').map((s) => ({ label: t(`statuses.${s}.label`), n: c.status[s] ?? 0, href: `/staff/leads?status=${s}` })),
       ),
+      byChannel: barChart(CHANNELS.map((ch) => ({ label: t(`channels.${ch}`), n: c.channel.get(ch) ?? 0, href: `/staff/leads?channel=${ch}` }))),
+      byMonth: barChart([
+        ...(earlier ? [{ label: t('staff.statistics.earlier'), n: earlier, href: `/staff/leads?to=${dayBefore}` }] : []),
+        ...months.map((m) => ({ label: m, n: c.month.get(m) ?? 0, href: `/staff/leads?from=${m}-01&to=${lastDayOf(m)}` })),
+      ]),
       overdueLeads: { n: c.overdueLeads, href: '/staff/leads?overdue=1' },
       overdueRows: { n: c.problems.reduce((a, s) => a + s.overdue, 0), href: '/staff/problems?overdue=1' },
       problems: { ...stackedChart(problemRows), overdue: problemRows.map((r) => ({ label: r.label, n: r.overdue, href: r.overdueHref })) },

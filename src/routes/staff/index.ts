@@ -29,6 +29,7 @@ import problemFilingRoutes from './problem-filings.js';
 import problemRoutes from './problems.js';
 import statisticsRoutes from './statistics.js';
 import loginRoutes from './login.js';
+import setupRoutes from './setup.js';
 import twoFactorRoutes from './two-factor.js';
 import userRoutes from './users.js';
 
@@ -152,6 +153,7 @@ export default async function staffRoutes(app: FastifyInstance, ctx: StaffContex
   });
 
   await app.register(loginRoutes, ctx);
+  await app.register(setupRoutes, ctx);
   await app.register(twoFactorRoutes, ctx);
   await app.register(auditRoutes, ctx);
   await app.register(userRoutes, ctx);

@@ -14,7 +14,8 @@ export default async function loginRoutes(app: FastifyInstance, ctx: StaffContex
     const token = randomBytes(24).toString('base64url');
     reply.setCookie(LOGIN_CSRF, token, cookie);
     const next = safeNext((request.query as Record<string, unknown>).next);
-    return reply.page('staff/login', { title: request.t('staff.login.title'), csrf: token, next });
+    const setupDone = (request.query as Record<string, unknown>).setup === '1';
+    return reply.page('staff/login', { title: request.t('staff.login.title'), csrf: token, next, setupDone });
   });
 
   app.post('/login', { preHandler: app.limits.login }, async (request, reply) => {

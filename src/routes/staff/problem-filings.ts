@@ -8,9 +8,12 @@ import { dueDay, nextMonth, previousMonth } from '../../problems/filings.js';
 import { findFilingById } from '../../problems/repository.js';
 import { filingSchema, monthSchema } from '../../problems/schema.js';
 import { currentList, fileList, filingTable } from '../../problems/service.js';
-import { buildSheet, formatDay, sheetToCsv, sheetToXlsx, type Sheet } from '../../problems/sheet.js';
+import { buildSheet, formatDay, sheetsToCsv, sheetsToXlsx, type Sheet } from '../../problems/sheet.js';
 import { fieldErrors, formString, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
+
+/** village=all: every village's list, one after another (print, XLSX worksheets, CSV lines). */
+export const ALL = 'all';
 
 const sheetQuerySchema = z.object({
   village: z.string().max(40).optional().catch(undefined),
@@ -70,9 +73,8 @@ export default async function problemFilingRoutes(app: FastifyInstance, ctx: Sta
     return reply.redirect(`/staff/problems/filings?month=${parsed.data.month}`, 303);
   });
 
-  /** The list to export: a filing as filed, or a village's list as it stands today. */
-  async function sheetFor(request: FastifyRequest): Promise<{ sheet: Sheet; village: string; filing: string | null }> {
-    const q = sheetQuerySchema.parse(request.query);
+  /** One village's list to export: a filing as filed, or the list as it stands today. */
+  async function sheetOf(request: FastifyRequest, q: z.infer<typeof sheetQuerySchema>): Promise<{ sheet: Sheet; village: string }> {
     let village: string;
     let rows: FiledRow[];
     let date = chinaDate(new Date());
@@ -89,26 +91,37 @@ export default async function problemFilingRoutes(app: FastifyInstance, ctx: Sta
       village = q.village;
       rows = await currentList(ctx.db, village);
     }
-    const sheet = buildSheet({ campaign: ctx.campaign, locale: request.locale, t: request.t, village, rows, date, signers });
-    return { sheet, village, filing: q.filing ?? null };
+    return { sheet: buildSheet({ campaign: ctx.campaign, locale: request.locale, t: request.t, village, rows, date, signers }), village };
   }
 
-  const exported = (request: FastifyRequest, format: string, s: { village: string; filing: string | null; sheet: Sheet }) =>
+  /** The lists to export: one (a filing, or a village's), or every village's as it stands (village=all). */
+  async function sheetsFor(request: FastifyRequest): Promise<{ sheets: Sheet[]; village: string; filing: string | null }> {
+    const q = sheetQuerySchema.parse(request.query);
+    if (!q.filing && q.village === ALL) {
+      const sheets = [];
+      for (const village of villageIds()) sheets.push((await sheetOf(request, { village })).sheet);
+      return { sheets, village: ALL, filing: null };
+    }
+    const { sheet, village } = await sheetOf(request, q);
+    return { sheets: [sheet], village, filing: q.filing ?? null };
+  }
+
+  const exported = (request: FastifyRequest, format: string, s: { village: string; filing: string | null; sheets: Sheet[] }) =>
     recordAudit(ctx.db, {
       actorId: request.staff!.userId,
       action: 'problem.export',
-      detail: { format, village: s.village, filing: s.filing, rows: s.sheet.groups.reduce((a, g) => a + g.items.filter((i) => i.number).length, 0) },
+      detail: { format, village: s.village, filing: s.filing, rows: s.sheets.reduce((n, sheet) => n + sheet.groups.reduce((a, g) => a + g.items.filter((i) => i.number).length, 0), 0) },
     });
 
   app.get('/problems/print', async (request, reply) => {
-    const s = await sheetFor(request);
+    const s = await sheetsFor(request);
     await exported(request, 'print', s);
-    return reply.page('staff/problem-print', { title: s.sheet.title, staff: request.staff, sheet: s.sheet });
+    return reply.page('staff/problem-print', { title: s.sheets[0]!.title, staff: request.staff, sheets: s.sheets });
   });
 
   app.get('/problems/export.xlsx', async (request, reply) => {
-    const s = await sheetFor(request);
-    const body = await sheetToXlsx(s.sheet);
+    const s = await sheetsFor(request);
+    const body = await sheetsToXlsx(s.sheets);
     await exported(request, 'xlsx', s);
     return reply
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
@@ -117,8 +130,8 @@ export default async function problemFilingRoutes(app: FastifyInstance, ctx: Sta
   });
 
   app.get('/problems/export.csv', async (request, reply) => {
-    const s = await sheetFor(request);
-    const body = sheetToCsv(s.sheet);
+    const s = await sheetsFor(request);
+    const body = sheetsToCsv(s.sheets);
     await exported(request, 'csv', s);
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="problem-list-${s.village}.csv"`).send(body);
   });

@@ -27,7 +27,8 @@ export default async function problemRoutes(app: FastifyInstance, ctx: StaffCont
       findRows(ctx.db, { village: q.village, category: q.category, progress: q.progress, overdueBefore: q.overdue ? day : undefined }),
       progressByVillage(ctx.db, day),
     ]);
-    const exportQuery = q.village ? `village=${encodeURIComponent(q.village)}` : null;
+    // Print and export from the start: the chosen village's list, or every village's.
+    const exportQuery = `village=${encodeURIComponent(q.village ?? 'all')}`;
     return reply.page('staff/problems', {
       title: request.t('staff.problems.title'),
       staff: request.staff,

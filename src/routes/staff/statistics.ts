@@ -34,19 +34,32 @@ export default async function statisticsRoutes(app: FastifyInstance, ctx: StaffC
     const s = await statistics();
     const rows = (keys: readonly string[], counts: Map<string, number>, href: (key: string) => string | null) =>
       keys.map((key) => ({ key, n: counts.get(key) ?? 0, href: href(key) }));
-    const villages = [...ctx.campaign.villages.map((v) => v.id), 'other', ''];
+    // Every table adds up to the total: villages no longer in the campaign file keep their own row,
+    // months before the last twelve one row, and reports not concluded one row under outcomes.
+    const listed = [...ctx.campaign.villages.map((v) => v.id), 'other', ''];
+    const villages = [...listed, ...[...s.village.keys()].filter((v) => !listed.includes(v)).sort()];
     const months = recentMonths(chinaDate(new Date()), MONTHS_SHOWN);
+    const total = [...s.status.values()].reduce((a, b) => a + b, 0);
+    const oldest = months.at(-1)!;
+    const earlier = [...s.month].filter(([m]) => m < oldest).reduce((a, [, n]) => a + n, 0);
+    const dayBefore = new Date(Date.parse(`${oldest}-01T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    const concluded = [...s.outcome.values()].reduce((a, b) => a + b, 0);
     return reply.page('staff/statistics', {
       title: request.t('staff.statistics.title'),
       staff: request.staff,
-      total: [...s.status.values()].reduce((a, b) => a + b, 0),
+      total,
       byStatus: rows(STATUSES, s.status, (k) => `/staff/leads?status=${k}`),
       byCategory: rows(CATEGORIES, s.category, (k) => `/staff/leads?category=${k}`),
       byChannel: rows(CHANNELS, s.channel, (k) => `/staff/leads?channel=${k}`),
       // Reports that name no village cannot be filtered for in the queue.
-      byVillage: rows(villages, s.village, (k) => (k ? `/staff/leads?village=${k}` : null)),
+      byVillage: rows(villages, s.village, (k) => (k ? `/staff/leads?village=${encodeURIComponent(k)}` : null)).map((r) => ({
+        ...r,
+        unlisted: !listed.includes(r.key),
+      })),
       byMonth: rows(months, s.month, (k) => `/staff/leads?from=${k}-01&to=${lastDayOf(k)}`),
+      earlier: earlier ? { n: earlier, href: `/staff/leads?to=${dayBefore}` } : null,
       byOutcome: rows(OUTCOMES, s.outcome, () => null),
+      noOutcome: total - concluded,
     });
   });
 }

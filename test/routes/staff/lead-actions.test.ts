@@ -123,3 +123,17 @@ t.test('clearing a name is kept with an unsubstantiated conclusion, never shown 
   t.notMatch(JSON.stringify(await statusOf(ta, code)), '澄清');
   t.match((await inv.get(`/staff/leads/${id}`)).body, '在村民代表会议上为李某澄清');
 });
+
+t.test('a public text written at a step and again as the answer shows once in the status history', async (t) => {
+  const ta = await testApp(t);
+  const { id, code } = await report(ta);
+  const inv = await signIn(ta, 'investigator');
+  const answer = '经查属实，已责令退还违规收取的费用。';
+  await step(inv, ta, id, { to: 'verifying', publicUpdate: '已受理，正在核查。' });
+  await step(inv, ta, id, { to: 'investigating', publicUpdate: answer });
+  await step(inv, ta, id, { to: 'concluded', outcome: 'substantiated', publicUpdate: answer });
+  const s = await statusOf(ta, code);
+  t.same(s.updates.map((u: { body: string }) => u.body), ['已受理，正在核查。', answer], 'each text once, in order');
+  const page = await ta.app.inject({ method: 'POST', url: '/status', payload: `code=${code.replace(/ /g, '')}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  t.equal(page.body.split(answer).length - 1, 1, 'the answer appears once on the status page');
+});

@@ -196,3 +196,31 @@ t.test('every POST here needs the CSRF token', async (t) => {
     Number((await ta.database.db.selectFrom(table as 'problem_rows').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n)));
   t.same(counts, [1, 0, 0, 0, 0], 'nothing was written');
 });
+
+t.test('print and export links from the start: every village’s list, before any village is chosen', async (t) => {
+  const ta = await testApp(t);
+  const inv = await signIn(ta, 'investigator');
+  await addRow(ta, inv.userId, { village: 'gulu', problem: '古路村的问题' });
+  await addRow(ta, inv.userId, { village: 'caoping', category: 'duty', problem: '草坪村的问题' });
+  const page = await inv.get('/staff/problems');
+  for (const href of ['/staff/problems/print?village=all', '/staff/problems/export.xlsx?village=all', '/staff/problems/export.csv?village=all']) {
+    t.match(page.body, `href="${href.replace('=', '&#x3D;')}"`, `${href} offered with no village chosen`);
+  }
+  const villages = (await import('../../helpers.js')).campaign.villages;
+  const print = await inv.get('/staff/problems/print?village=all');
+  t.equal(print.statusCode, 200);
+  t.equal([...print.body.matchAll(/<article class="problem-sheet">/g)].length, villages.length, 'one sheet per village');
+  t.match(print.body, '古路村的问题');
+  t.match(print.body, '草坪村的问题');
+  const xlsx = await inv.get('/staff/problems/export.xlsx?village=all');
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
+  t.equal(wb.worksheets.length, villages.length, 'one worksheet per village');
+  const csv = await inv.get('/staff/problems/export.csv?village=all');
+  const lines = csv.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+  t.same(lines[0]!.split(','), ['填报单位', ...HEADERS], 'a unit column first');
+  t.ok(lines.some((l) => l.startsWith('古路村,') && l.includes('古路村的问题')));
+  t.ok(lines.some((l) => l.startsWith('草坪村,') && l.includes('草坪村的问题')));
+  const audited = await ta.database.db.selectFrom('audit_log').select('detail').where('action', '=', 'problem.export').execute();
+  t.same(audited.map((a) => (a.detail as { village: string }).village), ['all', 'all', 'all'], 'each export audited');
+});
