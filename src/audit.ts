@@ -52,7 +52,13 @@ export type AuditAction =
   | 'case.unpublish'
   | 'campaign.set'
   | 'campaign.reset'
-  | 'lookups.guessing';
+  | 'lookups.guessing'
+  | 'household.create'
+  | 'household.edit'
+  | 'household.import'
+  | 'household.id.reveal'
+  | 'household.id.reveal.denied'
+  | 'household.flag.clear';
 
 // Every action once; a Record so that an action missing here fails the type check.
 const AUDIT_ACTION_SET: Record<AuditAction, true> = {
@@ -102,6 +108,12 @@ const AUDIT_ACTION_SET: Record<AuditAction, true> = {
   'campaign.set': true,
   'campaign.reset': true,
   'lookups.guessing': true,
+  'household.create': true,
+  'household.edit': true,
+  'household.import': true,
+  'household.id.reveal': true,
+  'household.id.reveal.denied': true,
+  'household.flag.clear': true,
 };
 
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];

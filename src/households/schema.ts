@@ -36,11 +36,10 @@ export function parseYuan(input: string): string | null {
 
 /** A list item (household type, method, archive item) by key, name in either language, or alias. */
 export function findListItem(items: readonly RegisterListItem[], input: string): RegisterListItem | undefined {
-  const s = toHalfWidth(input).trim().replace(/\s+/g, '').toLowerCase();
+  const plain = (text: string) => toHalfWidth(text).replace(/\s+/g, '').toLowerCase();
+  const s = plain(input);
   if (!s) return undefined;
-  return items.find(
-    (i) => i.key === s || i.name['zh-CN'] === s || i.name.en.toLowerCase() === s || i.aliases.some((a) => a.toLowerCase() === s),
-  );
+  return items.find((i) => [i.key, i.name['zh-CN'], i.name.en, ...i.aliases].some((name) => plain(name) === s));
 }
 
 const blank = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');

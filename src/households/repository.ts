@@ -1,0 +1,299 @@
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { HouseholdFlagKind, HouseholdsTable } from '../db/schema-households.js';
+import type { FlagSettings } from './flags.js';
+import type { PaymentInput } from './schema.js';
+
+// Every query of the household register. ID numbers leave here masked (id_masked) unless a
+// caller asks for the sealed value by name (findSealedId), which only the audited reveal does.
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export type NewHousehold = Omit<Insertable<HouseholdsTable>, 'id' | 'version' | 'created_at' | 'updated_at'>;
+export type StoredHousehold = Omit<Selectable<HouseholdsTable>, 'id_sealed'>;
+
+const COLUMNS = [
+  'id', 'village', 'village_group', 'head_name', 'id_hash', 'id_masked', 'phone', 'household_type', 'danger_grade', 'method',
+  'programme_year', 'approved_yuan', 'accepted_on', 'posted_village_from', 'posted_village_to', 'posted_town_from',
+  'posted_town_to', 'archive', 'proxy_reason', 'content_digest', 'version', 'created_by', 'created_at', 'updated_at',
+] as const;
+
+const dateText = (column: string) => sql<string | null>`to_char(${sql.ref(column)}, 'YYYY-MM-DD')`.as(column.split('.').pop()!);
+
+function selectHousehold(db: Db) {
+  return db
+    .selectFrom('households as h')
+    .select(COLUMNS.filter((c) => !['accepted_on', 'posted_village_from', 'posted_village_to', 'posted_town_from', 'posted_town_to'].includes(c)).map((c) => `h.${c}` as const))
+    .select([dateText('h.accepted_on'), dateText('h.posted_village_from'), dateText('h.posted_village_to'), dateText('h.posted_town_from'), dateText('h.posted_town_to')]);
+}
+
+/** Records by their import key (village, ID hash, programme year), for one batch of rows. */
+export async function findByKeys(db: Db, keys: { village: string; idHash: Buffer; year: number }[]): Promise<StoredHousehold[]> {
+  if (keys.length === 0) return [];
+  return (await selectHousehold(db)
+    .where((eb) => eb.or(keys.map((k) => eb.and([eb('h.village', '=', k.village), eb('h.id_hash', '=', k.idHash), eb('h.programme_year', '=', k.year)]))))
+    .execute()) as StoredHousehold[];
+}
+
+export async function findHousehold(db: Db, id: string): Promise<StoredHousehold | undefined> {
+  return (await selectHousehold(db).where('h.id', '=', id).executeTakeFirst()) as StoredHousehold | undefined;
+}
+
+export async function insertHousehold(db: Db, row: NewHousehold): Promise<string> {
+  const r = await db.insertInto('households').values(row).returning('id').executeTakeFirstOrThrow();
+  return r.id;
+}
+
+/** Overwrites a record if it is still at `version`; false when someone changed it meanwhile. */
+export async function updateHousehold(db: Db, id: string, version: number, row: Partial<NewHousehold>): Promise<boolean> {
+  const r = await db
+    .updateTable('households')
+    .set({ ...row, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+export async function replacePayments(db: Db, householdId: string, payments: PaymentInput[]): Promise<void> {
+  await db.deleteFrom('household_payments').where('household_id', '=', householdId).execute();
+  if (payments.length === 0) return;
+  await db
+    .insertInto('household_payments')
+    .values(payments.map((p, i) => ({ household_id: householdId, position: i + 1, paid_on: p.paidOn, amount_yuan: p.amountYuan, payee_name: p.payeeName, channel: p.channel })))
+    .execute();
+}
+
+export function findPayments(db: Db, householdId: string) {
+  return db
+    .selectFrom('household_payments')
+    .select(['position', sql<string>`to_char(paid_on, 'YYYY-MM-DD')`.as('paid_on'), 'amount_yuan', 'payee_name', 'channel'])
+    .where('household_id', '=', householdId)
+    .orderBy('position')
+    .execute();
+}
+
+export async function insertHistory(
+  db: Db,
+  entry: { householdId: string; actorId: string | null; source: 'import' | 'edit' | 'flag' | 'recheck' | 'lead'; importId?: string | null; changes: Record<string, unknown> },
+): Promise<void> {
+  await db
+    .insertInto('household_history')
+    .values({ household_id: entry.householdId, actor_id: entry.actorId, source: entry.source, import_id: entry.importId ?? null, changes: JSON.stringify(entry.changes) })
+    .execute();
+}
+
+export function findHistory(db: Db, householdId: string) {
+  return db
+    .selectFrom('household_history as e')
+    .leftJoin('staff_users as u', 'u.id', 'e.actor_id')
+    .select(['e.id', 'e.at', 'e.source', 'e.changes', 'u.username as actor'])
+    .where('e.household_id', '=', householdId)
+    .orderBy('e.id')
+    .execute();
+}
+
+/** The sealed ID number, for the audited reveal only. */
+export async function findSealedId(db: Db, householdId: string): Promise<Buffer | undefined> {
+  const r = await db.selectFrom('households').select('id_sealed').where('id', '=', householdId).executeTakeFirst();
+  return r?.id_sealed;
+}
+
+export function findFlags(db: Db, householdId: string) {
+  return db
+    .selectFrom('household_flags as f')
+    .leftJoin('staff_users as u', 'u.id', 'f.cleared_by')
+    .select(['f.id', 'f.kind', 'f.detail', 'f.raised_at', 'f.resolved_at', 'f.cleared_at', 'f.clear_note', 'u.username as cleared_by_name'])
+    .where('f.household_id', '=', householdId)
+    .orderBy('f.resolved_at', (ob) => ob.desc().nullsFirst())
+    .orderBy('f.id')
+    .execute();
+}
+
+/** Clears a live flag with a note; false when it is not live or already cleared. */
+export async function clearFlag(db: Db, flagId: string, householdId: string, actorId: string, note: string): Promise<HouseholdFlagKind | null> {
+  const r = await db
+    .updateTable('household_flags')
+    .set({ cleared_at: sql<Date>`now()`, cleared_by: actorId, clear_note: note })
+    .where('id', '=', flagId)
+    .where('household_id', '=', householdId)
+    .where('resolved_at', 'is', null)
+    .where('cleared_at', 'is', null)
+    .returning('kind')
+    .executeTakeFirst();
+  return r?.kind ?? null;
+}
+
+export interface RegisterFilter {
+  village?: string;
+  flag?: HouseholdFlagKind | 'any';
+  year?: number;
+  /** Part of a head of household's name. */
+  name?: string;
+}
+
+/** A page of the register, newest first by id, with each household's open flags (kinds). */
+export function listHouseholds(db: Db, f: RegisterFilter, page: { before?: string; size: number }) {
+  let q = db
+    .selectFrom('households as h')
+    .select(['h.id', 'h.village', 'h.village_group', 'h.head_name', 'h.id_masked', 'h.household_type', 'h.danger_grade', 'h.method', 'h.programme_year', 'h.approved_yuan'])
+    .select((eb) =>
+      eb
+        .selectFrom('household_flags as f')
+        .select(sql<HouseholdFlagKind[]>`coalesce(array_agg(f.kind ORDER BY f.kind), '{}')`.as('kinds'))
+        .whereRef('f.household_id', '=', 'h.id')
+        .where('f.resolved_at', 'is', null)
+        .where('f.cleared_at', 'is', null)
+        .as('flags'),
+    );
+  if (f.village) q = q.where('h.village', '=', f.village);
+  if (f.year) q = q.where('h.programme_year', '=', f.year);
+  if (f.name) q = q.where('h.head_name', 'like', `%${f.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  if (f.flag) {
+    const flag = f.flag;
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('household_flags as f')
+          .select(sql.lit(1).as('one'))
+          .whereRef('f.household_id', '=', 'h.id')
+          .where('f.resolved_at', 'is', null)
+          .where('f.cleared_at', 'is', null)
+          .$if(flag !== 'any', (qb) => qb.where('f.kind', '=', flag as HouseholdFlagKind)),
+      ),
+    );
+  }
+  if (page.before) q = q.where('h.id', '<', page.before);
+  return q.orderBy('h.id', 'desc').limit(page.size + 1).execute();
+}
+
+/** Per village: households and open flags by kind (the register's overview and the list's filter). */
+export async function countFlagsByVillage(db: Db) {
+  const r = await sql<{ village: string; households: string; flagged: string; kind: HouseholdFlagKind | null; n: string }>`
+    SELECT h.village, count(DISTINCT h.id) AS households, count(DISTINCT f.household_id) AS flagged, f.kind, count(f.id) AS n
+    FROM households h
+    LEFT JOIN household_flags f ON f.household_id = h.id AND f.resolved_at IS NULL AND f.cleared_at IS NULL
+    GROUP BY GROUPING SETS ((h.village), (h.village, f.kind))
+    ORDER BY h.village, f.kind NULLS FIRST`.execute(db);
+  return r.rows;
+}
+
+export async function upsertStandard(
+  db: Db,
+  s: { householdType: string; dangerGrade: 'C' | 'D'; method: string; yearFrom: number; yearTo: number; amountYuan: string; updatedBy: string },
+): Promise<void> {
+  await db
+    .insertInto('subsidy_standards')
+    .values({ household_type: s.householdType, danger_grade: s.dangerGrade, method: s.method, year_from: s.yearFrom, year_to: s.yearTo, amount_yuan: s.amountYuan, updated_by: s.updatedBy })
+    .execute();
+}
+
+export function listStandards(db: Db) {
+  return db.selectFrom('subsidy_standards').selectAll().orderBy('household_type').orderBy('danger_grade').orderBy('method').orderBy('year_from').execute();
+}
+// The flags, computed by the database in one statement over whole villages (a peer comparison needs
+// the village, a duplicate ID number reaches into other villages, which are then recomputed too). A
+// flag whose condition holds is raised once (its detail kept current); one whose condition stopped
+// holding is resolved, never deleted; one staff cleared stays cleared, with its note, while the
+// condition holds (migrations/014_households.sql).
+
+/**
+ * Brings the flags of every household in `villages` (null: every village) up to date, and those of
+ * the villages holding one of their ID numbers. Returns how many flags were raised and resolved.
+ */
+export async function refreshFlags(db: Db, villages: readonly string[] | null, settings: FlagSettings) {
+  const r = await sql<{ raised: string; resolved: string }>`
+    WITH changed AS (
+      SELECT village FROM households WHERE ${villages === null ? sql`true` : sql`village = ANY(${[...villages]}::text[])`}
+    ), affected AS (
+      SELECT DISTINCT village FROM changed
+      UNION
+      SELECT DISTINCT o.village FROM households h JOIN households o ON o.id_hash = h.id_hash AND o.village <> h.village
+      WHERE h.village IN (SELECT village FROM changed)
+    ), scope AS (
+      SELECT h.* FROM households h WHERE h.village IN (SELECT village FROM affected)
+    ), paid AS (
+      SELECT p.household_id, sum(p.amount_yuan) AS total, min(p.paid_on) AS first_paid,
+             min(p.payee_name) FILTER (WHERE p.payee_name <> s.head_name) AS proxy_payee
+      FROM household_payments p JOIN scope s ON s.id = p.household_id
+      GROUP BY p.household_id
+    ), standard AS (
+      SELECT s.id, st.amount_yuan
+      FROM scope s
+      JOIN LATERAL (
+        SELECT amount_yuan FROM subsidy_standards st
+        WHERE st.household_type = s.household_type AND st.danger_grade = s.danger_grade AND st.method = s.method
+          AND s.programme_year BETWEEN st.year_from AND st.year_to
+        ORDER BY st.year_from DESC, st.id DESC LIMIT 1
+      ) st ON true
+    ), peers AS (
+      SELECT s.village, s.household_type, s.danger_grade, s.method, s.programme_year,
+             min(p.total) AS low, max(p.total) AS high, count(*) AS n
+      FROM scope s JOIN paid p ON p.household_id = s.id
+      GROUP BY s.village, s.household_type, s.danger_grade, s.method, s.programme_year
+      HAVING min(p.total) <> max(p.total)
+    ), holding (household_id, kind, detail) AS (
+      SELECT s.id, 'duplicate_id', jsonb_build_object('records', d.n)
+      FROM scope s JOIN LATERAL (SELECT count(*) AS n FROM households o WHERE o.id_hash = s.id_hash) d ON d.n > 1
+      UNION ALL
+      SELECT s.id, 'off_standard', jsonb_build_object('amount', coalesce(p.total, s.approved_yuan), 'standard', st.amount_yuan)
+      FROM scope s JOIN standard st ON st.id = s.id LEFT JOIN paid p ON p.household_id = s.id
+      WHERE coalesce(p.total, s.approved_yuan) <> st.amount_yuan
+      UNION ALL
+      SELECT s.id, 'off_approved', jsonb_build_object('paid', p.total, 'approved', s.approved_yuan)
+      FROM scope s JOIN paid p ON p.household_id = s.id
+      WHERE p.total <> s.approved_yuan
+      UNION ALL
+      SELECT s.id, 'peer_difference', jsonb_build_object('paid', p.total, 'low', g.low, 'high', g.high, 'peers', g.n)
+      FROM scope s JOIN paid p ON p.household_id = s.id
+      JOIN peers g USING (village, household_type, danger_grade, method, programme_year)
+      UNION ALL
+      SELECT s.id, 'paid_before_acceptance', jsonb_build_object('paidOn', p.first_paid, 'acceptedOn', s.accepted_on)
+      FROM scope s JOIN paid p ON p.household_id = s.id
+      WHERE s.accepted_on IS NOT NULL AND p.first_paid < s.accepted_on
+      UNION ALL
+      SELECT s.id, 'paid_without_acceptance', jsonb_build_object('paidOn', p.first_paid)
+      FROM scope s JOIN paid p ON p.household_id = s.id
+      WHERE s.accepted_on IS NULL
+      UNION ALL
+      SELECT s.id, 'proxy_payee', jsonb_build_object('payee', p.proxy_payee)
+      FROM scope s JOIN paid p ON p.household_id = s.id
+      WHERE p.proxy_payee IS NOT NULL AND s.proxy_reason IS NULL
+      UNION ALL
+      SELECT s.id, 'not_posted', jsonb_build_object('village', s.posted_village_from IS NOT NULL, 'town', s.posted_town_from IS NOT NULL)
+      FROM scope s
+      WHERE s.posted_village_from IS NULL OR s.posted_town_from IS NULL
+      UNION ALL
+      SELECT s.id, 'posting_short', jsonb_build_object('village', v.days, 'town', t.days, 'min', ${settings.postingMinDays}::int)
+      FROM scope s
+      CROSS JOIN LATERAL (SELECT CASE WHEN s.posted_village_from IS NOT NULL THEN coalesce(s.posted_village_to - s.posted_village_from + 1, 0) END AS days) v
+      CROSS JOIN LATERAL (SELECT CASE WHEN s.posted_town_from IS NOT NULL THEN coalesce(s.posted_town_to - s.posted_town_from + 1, 0) END AS days) t
+      WHERE v.days < ${settings.postingMinDays}::int OR t.days < ${settings.postingMinDays}::int
+      UNION ALL
+      SELECT s.id, 'archive_missing', jsonb_build_object('missing', m.items)
+      FROM scope s
+      JOIN LATERAL (
+        SELECT jsonb_agg(item ORDER BY ord) AS items
+        FROM unnest(${[...settings.archiveItems]}::text[]) WITH ORDINALITY AS a(item, ord)
+        WHERE coalesce((s.archive ->> item)::boolean, false) = false
+      ) m ON m.items IS NOT NULL
+      UNION ALL
+      SELECT s.id, 'named_in_lead', jsonb_build_object('leads', count(*))
+      FROM scope s JOIN household_leads l ON l.household_id = s.id
+      GROUP BY s.id
+    ), raised AS (
+      INSERT INTO household_flags (household_id, kind, detail)
+      SELECT household_id, kind, detail FROM holding
+      ON CONFLICT (household_id, kind) WHERE resolved_at IS NULL
+      DO UPDATE SET detail = EXCLUDED.detail WHERE household_flags.detail IS DISTINCT FROM EXCLUDED.detail
+      RETURNING (xmax = 0) AS inserted
+    ), resolved AS (
+      UPDATE household_flags f SET resolved_at = now()
+      WHERE f.resolved_at IS NULL AND f.household_id IN (SELECT id FROM scope)
+        AND NOT EXISTS (SELECT 1 FROM holding x WHERE x.household_id = f.household_id AND x.kind = f.kind)
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM raised WHERE inserted) AS raised, (SELECT count(*) FROM resolved) AS resolved`.execute(db);
+  const row = r.rows[0]!;
+  return { raised: Number(row.raised), resolved: Number(row.resolved) };
+}

@@ -1,0 +1,219 @@
+import { createHmac } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { recordAudit } from '../audit.js';
+import type { Campaign } from '../campaign.js';
+import type { Database } from '../db/schema.js';
+import { deriveKey } from '../secret.js';
+import type { FlagSettings } from './flags.js';
+import { hashIdNumber, maskIdNumber, openIdNumber, storedIdNumber, type IdKeys } from './id-number.js';
+import {
+  clearFlag,
+  findByKeys,
+  findHousehold,
+  findPayments,
+  findSealedId,
+  insertHistory,
+  insertHousehold,
+  refreshFlags,
+  replacePayments,
+  updateHousehold,
+  type NewHousehold,
+  type StoredHousehold,
+} from './repository.js';
+import type { HouseholdInput, PaymentInput } from './schema.js';
+
+// The register's changes, one function per use case: each takes the staff member, owns its
+// transaction, writes the household's history and the audit row in it, and brings the flags of the
+// villages it touched up to date before committing. ID numbers enter the history masked only.
+
+type Db = Kysely<Database>;
+type Trx = Transaction<Database>;
+
+export function householdKeys(secret: string): IdKeys {
+  return { seal: deriveKey(secret, 'household-id-seal'), hash: deriveKey(secret, 'household-id-hash') };
+}
+
+export function flagSettings(campaign: Campaign): FlagSettings {
+  return { postingMinDays: campaign.register.postingMinDays, archiveItems: campaign.register.archiveItems.map((i) => i.key) };
+}
+
+/**
+ * A keyed digest of the whole record: an import of the same file changes nothing. Keyed, because
+ * the record holds the ID number and a plain hash of few unknowns could be searched.
+ */
+function contentDigest(keys: IdKeys, input: HouseholdInput): Buffer {
+  return createHmac('sha256', keys.hash).update(`household:${JSON.stringify(input)}`).digest();
+}
+
+function toRow(keys: IdKeys, input: HouseholdInput): Omit<NewHousehold, 'created_by'> {
+  return {
+    village: input.village,
+    village_group: input.villageGroup,
+    head_name: input.headName,
+    ...storedIdNumber(keys, input.idNumber),
+    phone: input.phone,
+    household_type: input.householdType,
+    danger_grade: input.dangerGrade,
+    method: input.method,
+    programme_year: input.programmeYear,
+    approved_yuan: input.approvedYuan,
+    accepted_on: input.acceptedOn,
+    posted_village_from: input.postedVillageFrom,
+    posted_village_to: input.postedVillageTo,
+    posted_town_from: input.postedTownFrom,
+    posted_town_to: input.postedTownTo,
+    archive: JSON.stringify(input.archive),
+    proxy_reason: input.proxyReason,
+    content_digest: contentDigest(keys, input),
+  };
+}
+
+// Compared one by one for the history; the ID number by its hash, written masked.
+const FIELDS = [
+  ['village', 'village'], ['villageGroup', 'village_group'], ['headName', 'head_name'], ['phone', 'phone'],
+  ['householdType', 'household_type'], ['dangerGrade', 'danger_grade'], ['method', 'method'], ['programmeYear', 'programme_year'],
+  ['approvedYuan', 'approved_yuan'], ['acceptedOn', 'accepted_on'], ['postedVillageFrom', 'posted_village_from'],
+  ['postedVillageTo', 'posted_village_to'], ['postedTownFrom', 'posted_town_from'], ['postedTownTo', 'posted_town_to'],
+  ['proxyReason', 'proxy_reason'],
+] as const satisfies readonly (readonly [keyof HouseholdInput, keyof StoredHousehold])[];
+
+type Payment = { paid_on: string; amount_yuan: string; payee_name: string; channel: string };
+const paymentText = (p: Payment) => `${p.paid_on} ${p.amount_yuan} ${p.payee_name}${p.channel ? ` (${p.channel})` : ''}`;
+const inputPaymentText = (p: PaymentInput) => paymentText({ paid_on: p.paidOn, amount_yuan: p.amountYuan, payee_name: p.payeeName, channel: p.channel });
+
+function changesOf(keys: IdKeys, before: StoredHousehold, payments: Payment[], after: HouseholdInput): Record<string, [unknown, unknown]> {
+  const changes: Record<string, [unknown, unknown]> = {};
+  for (const [field, column] of FIELDS) {
+    const old = before[column] ?? null;
+    const now = after[field] ?? null;
+    if (String(old) !== String(now)) changes[field] = [old, now];
+  }
+  if (!hashIdNumber(keys, after.idNumber).equals(before.id_hash)) changes.idNumber = [before.id_masked, maskIdNumber(after.idNumber)];
+  const archive = before.archive as Record<string, boolean>;
+  for (const [item, present] of Object.entries(after.archive)) {
+    if ((archive[item] ?? false) !== present) changes[`archive.${item}`] = [archive[item] ?? false, present];
+  }
+  const oldPayments = payments.map(paymentText).join('; ');
+  const newPayments = after.payments.map(inputPaymentText).join('; ');
+  if (oldPayments !== newPayments) changes.payments = [oldPayments, newPayments];
+  return changes;
+}
+
+export type StoreResult = 'created' | 'updated' | 'unchanged';
+
+/** One imported record by its key: created, updated (with its history) or left as it was. */
+async function storeByKey(trx: Trx, keys: IdKeys, actorId: string, input: HouseholdInput, importId: string | null): Promise<StoreResult> {
+  const [existing] = await findByKeys(trx, [{ village: input.village, idHash: hashIdNumber(keys, input.idNumber), year: input.programmeYear }]);
+  const row = toRow(keys, input);
+  if (!existing) {
+    const id = await insertHousehold(trx, { ...row, created_by: actorId });
+    await replacePayments(trx, id, input.payments);
+    await insertHistory(trx, { householdId: id, actorId, source: 'import', importId, changes: { created: true } });
+    return 'created';
+  }
+  if (existing.content_digest.equals(row.content_digest)) return 'unchanged';
+  const changes = changesOf(keys, existing, await findPayments(trx, existing.id), input);
+  await updateHousehold(trx, existing.id, existing.version, row);
+  await replacePayments(trx, existing.id, input.payments);
+  await insertHistory(trx, { householdId: existing.id, actorId, source: 'import', importId, changes });
+  return 'updated';
+}
+
+export interface ImportSummary {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+/**
+ * Commits the rows of an import, all or nothing: every row is stored or none is, and the flags of
+ * the villages it touched are brought up to date in the same transaction.
+ */
+export async function commitImport(
+  db: Db,
+  keys: IdKeys,
+  settings: FlagSettings,
+  actorId: string,
+  rows: AsyncIterable<HouseholdInput> | Iterable<HouseholdInput>,
+  importId: string | null = null,
+): Promise<ImportSummary> {
+  return db.transaction().execute(async (trx) => {
+    const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0 };
+    const villages = new Set<string>();
+    for await (const input of rows) {
+      summary[await storeByKey(trx, keys, actorId, input, importId)] += 1;
+      villages.add(input.village);
+    }
+    if (summary.created + summary.updated > 0) await refreshFlags(trx, [...villages], settings);
+    await recordAudit(trx, { actorId, action: 'household.import', detail: { importId, ...summary } });
+    return summary;
+  });
+}
+
+export type EditProblem = 'conflict' | 'duplicate' | 'missing';
+
+/**
+ * A staff member enters a household or corrects one (`id` and the `version` their form showed).
+ * Returns the household's id, or why not: changed meanwhile, or another record already has this
+ * ID number, village and year.
+ */
+export async function saveHousehold(
+  db: Db,
+  keys: IdKeys,
+  settings: FlagSettings,
+  actorId: string,
+  input: HouseholdInput,
+  existing?: { id: string; version: number },
+): Promise<{ id: string } | { problem: EditProblem }> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const row = toRow(keys, input);
+      if (!existing) {
+        const id = await insertHousehold(trx, { ...row, created_by: actorId });
+        await replacePayments(trx, id, input.payments);
+        await insertHistory(trx, { householdId: id, actorId, source: 'edit', changes: { created: true } });
+        await refreshFlags(trx, [input.village], settings);
+        await recordAudit(trx, { actorId, action: 'household.create', detail: { household: id } });
+        return { id };
+      }
+      const before = await findHousehold(trx, existing.id);
+      if (!before) return { problem: 'missing' as const };
+      const changes = changesOf(keys, before, await findPayments(trx, existing.id), input);
+      if (!(await updateHousehold(trx, existing.id, existing.version, row))) return { problem: 'conflict' as const };
+      await replacePayments(trx, existing.id, input.payments);
+      await insertHistory(trx, { householdId: existing.id, actorId, source: 'edit', changes });
+      await refreshFlags(trx, [...new Set([before.village, input.village])], settings);
+      await recordAudit(trx, { actorId, action: 'household.edit', detail: { household: existing.id, fields: Object.keys(changes) } });
+      return { id: existing.id };
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') return { problem: 'duplicate' };
+    throw err;
+  }
+}
+
+/** The full ID number, for a staff member the matrix allows, with a reason: always on the record. */
+export async function revealIdNumber(db: Db, keys: IdKeys, actorId: string, householdId: string, reason: string): Promise<string | null> {
+  return db.transaction().execute(async (trx) => {
+    const sealed = await findSealedId(trx, householdId);
+    if (!sealed) return null;
+    await recordAudit(trx, { actorId, action: 'household.id.reveal', detail: { household: householdId, reason } });
+    return openIdNumber(keys, sealed);
+  });
+}
+
+/** A refused reveal is on the record too. */
+export async function recordRevealDenied(db: Db, actorId: string, householdId: string): Promise<void> {
+  await recordAudit(db, { actorId, action: 'household.id.reveal.denied', detail: { household: householdId } });
+}
+
+/** Clears a live flag with a note; its history stays (the row is kept, with the note). */
+export async function clearHouseholdFlag(db: Db, actorId: string, householdId: string, flagId: string, note: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const kind = await clearFlag(trx, flagId, householdId, actorId, note);
+    if (!kind) return false;
+    await insertHistory(trx, { householdId, actorId, source: 'flag', changes: { cleared: kind, note } });
+    await recordAudit(trx, { actorId, action: 'household.flag.clear', detail: { household: householdId, flag: flagId, kind } });
+    return true;
+  });
+}
