@@ -21,6 +21,7 @@ import mail from './plugins/mail.js';
 import security, { answerClientError, securityHeaders } from './plugins/security.js';
 import views from './plugins/views.js';
 import { makeReportInputSchema, type ReportInputSchema } from './reports/schema.js';
+import { householdKeys } from './households/service.js';
 import { reportGuessing, reportKeys, type ReportKeys } from './reports/service.js';
 import apiRoutes from './routes/public/api.js';
 import healthRoutes from './routes/public/health.js';
@@ -171,6 +172,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const staff: StaffContext = {
     db: deps.database.db,
     publicUrl: config.publicUrl,
+    householdKeys: householdKeys(config.appSecret),
     rules,
     identityKey: ctx.keys.identity,
     reportSchema: ctx.reportSchema,

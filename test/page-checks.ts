@@ -59,7 +59,8 @@ export function checkMarkup(t: Test, name: string, html: string) {
   t.notMatch(html, /\b(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?\/\//i, `${name}: no http(s) or protocol-relative resource`);
   t.notMatch(html, /javascript:/i, `${name}: no javascript: URL`);
   for (const form of html.match(/<form\b[^>]*>/gi) ?? []) {
-    t.match(form, /\smethod="post"/, `${name}: form posts without JavaScript`);
+    // A filter form may GET; everything else posts.
+    t.match(form, /\smethod="(post|get)"/, `${name}: form works without JavaScript`);
     t.match(form, /\saction="\/[a-z]/, `${name}: form has a real action`);
   }
   for (const body of html.match(/<form\b[\s\S]*?<\/form>/gi) ?? []) {

@@ -156,3 +156,17 @@ export function makeHouseholdSchema(campaign: () => Campaign) {
 
 export type HouseholdSchema = ReturnType<typeof makeHouseholdSchema>;
 export type HouseholdInput = z.output<HouseholdSchema>;
+
+/** The register list's filters, as its GET form sends them (unknown values are dropped, not refused). */
+export const registerQuerySchema = z.object({
+  village: z.string().max(40).optional().catch(undefined),
+  flag: z.string().max(40).optional().catch(undefined),
+  year: z.coerce.number().int().min(FIRST_PROGRAMME_YEAR).max(2100).optional().catch(undefined),
+  name: z.string().max(50).optional().catch(undefined),
+  before: z.string().regex(/^\d{1,18}$/).optional().catch(undefined),
+});
+
+export const householdIdSchema = z.object({ id: z.string().regex(/^\d{1,18}$/) });
+export const flagParamsSchema = z.object({ id: z.string().regex(/^\d{1,18}$/), flagId: z.string().regex(/^\d{1,18}$/) });
+export const revealSchema = z.object({ reason: text({ min: 4, max: 200 }) });
+export const clearFlagSchema = z.object({ note: text({ min: 4, max: 500 }) });

@@ -76,6 +76,13 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /staff/cases/:id/approve': HANDLERS,
   'POST /staff/cases/:id/unpublish': HANDLERS,
 
+  // The household register. Everyone reads it (ID numbers masked); the full ID number and clearing
+  // a flag are for admins and investigators, with a note, on the record.
+  'GET /staff/households': EVERYONE,
+  'GET /staff/households/:id': EVERYONE,
+  'POST /staff/households/:id/reveal': HANDLERS,
+  'POST /staff/households/:id/flags/:flagId/clear': HANDLERS,
+
   // Settings and accounts.
   'GET /staff/users': ADMIN,
   'POST /staff/users': ADMIN,

@@ -23,11 +23,11 @@ t.test('ID numbers: GB 11643 check character, birth date, the ways people type t
 });
 
 t.test('dates, amounts, yes/no and list items as sheets write them', async (t) => {
-  for (const [typed, iso] of [['2023-05-12', '2023-05-12'], ['2023/5/12', '2023-05-12'], ['2023.5.12', '2023-05-12'], ['2023年5月12日', '2023-05-12'], ['２０２３年５月１２日', '2023-05-12'], ['20230512', '2023-05-12']]) {
+  for (const [typed, iso] of <[string, string][]>[['2023-05-12', '2023-05-12'], ['2023/5/12', '2023-05-12'], ['2023.5.12', '2023-05-12'], ['2023年5月12日', '2023-05-12'], ['２０２３年５月１２日', '2023-05-12'], ['20230512', '2023-05-12']]) {
     t.equal(parseDate(typed), iso, typed);
   }
   for (const bad of ['2023-02-30', '2023-13-01', '1999-01-01', 'soon', '']) t.equal(parseDate(bad), null, `${bad || 'empty'}: refused`);
-  for (const [typed, yuan] of [['35000', '35000.00'], ['35,000.00', '35000.00'], ['￥35000', '35000.00'], ['3.5万元', '35000.00'], ['3.5万', '35000.00'], ['35000元', '35000.00'], ['３５０００', '35000.00']]) {
+  for (const [typed, yuan] of <[string, string][]>[['35000', '35000.00'], ['35,000.00', '35000.00'], ['￥35000', '35000.00'], ['3.5万元', '35000.00'], ['3.5万', '35000.00'], ['35000元', '35000.00'], ['３５０００', '35000.00']]) {
     t.equal(parseYuan(typed), yuan, typed);
   }
   for (const bad of ['-500', 'abc', '3.5千', '1e9']) t.equal(parseYuan(bad), null, `${bad}: refused`);

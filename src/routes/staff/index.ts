@@ -9,6 +9,7 @@ import type { ReportInputSchema } from '../../reports/schema.js';
 import type { ReportKeys } from '../../reports/service.js';
 import type { Database, StaffRole } from '../../db/schema.js';
 import { HttpError } from '../../errors.js';
+import type { IdKeys } from '../../households/id-number.js';
 import { listRecordedBy } from '../../leads/repository.js';
 import { sessionReader, type SessionStage, type StaffSession } from '../../staff/service.js';
 import { PUBLIC, routeAccess } from '../../staff/access.js';
@@ -17,6 +18,7 @@ import type { LeadRules } from '../../leads/service.js';
 import calendarRoutes from './calendar.js';
 import campaignRoutes from './campaign.js';
 import caseRoutes from './cases.js';
+import householdRoutes from './households.js';
 import intakeRoutes from './intake.js';
 import leadActionRoutes from './lead-actions.js';
 import leadAttachmentRoutes from './lead-attachments.js';
@@ -49,6 +51,8 @@ declare module 'fastify' {
 
 export interface StaffContext {
   db: Kysely<Database>;
+  /** Seal and hash the register's ID numbers (src/households/id-number.ts). */
+  householdKeys: IdKeys;
   /** The portal's own address (PUBLIC_URL): a change whose Origin is another is refused. */
   publicUrl: string;
   rules: LeadRules;
@@ -170,6 +174,7 @@ export default async function staffRoutes(app: FastifyInstance, ctx: StaffContex
   await app.register(calendarRoutes, ctx);
   await app.register(campaignRoutes, ctx);
   await app.register(caseRoutes, ctx);
+  await app.register(householdRoutes, ctx);
 
   // Readers start at the queue; clerks and anyone else at their desk page.
   app.get('/', async (request, reply) =>

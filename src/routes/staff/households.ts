@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Campaign, Locale } from '../../campaign.js';
+import type { HouseholdFlagKind } from '../../db/schema-households.js';
+import { HttpError } from '../../errors.js';
+import { FLAG_KINDS } from '../../households/flags.js';
+import { countFlagsByVillage, findFlags, findHistory, findHousehold, findPayments, listHouseholds } from '../../households/repository.js';
+import { clearFlagSchema, flagParamsSchema, householdIdSchema, registerQuerySchema, revealSchema } from '../../households/schema.js';
+import { clearHouseholdFlag, revealIdNumber } from '../../households/service.js';
+import type { Translate } from '../../i18n/index.js';
+import { fieldErrors, type FieldError } from '../../validation.js';
+import type { StaffContext } from './index.js';
+
+// The household register (对象户台账) on the staff side: the list with its flags, a household's
+// record, its flags with their reasons in plain words, the audited reveal of an ID number. Who may
+// do what: src/staff/access.ts. ID numbers are shown masked everywhere.
+
+const PAGE = 50;
+
+const listName = (items: Campaign['register']['householdTypes'], key: string, locale: Locale) => items.find((i) => i.key === key)?.name[locale] ?? key;
+
+/** A flag's reason in plain words, from the figures the database kept with it. */
+function flagReason(t: Translate, campaign: Campaign, locale: Locale, kind: HouseholdFlagKind, detail: Record<string, unknown>): string {
+  const params: Record<string, unknown> = Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, v ?? '—']));
+  if (kind === 'archive_missing') {
+    params.missing = ((detail.missing as string[]) ?? []).map((k) => listName(campaign.register.archiveItems, k, locale)).join(locale === 'zh-CN' ? '、' : ', ');
+  }
+  if (kind === 'not_posted') {
+    params.levels = [detail.village ? null : t('households.levels.village'), detail.town ? null : t('households.levels.town')].filter(Boolean).join(locale === 'zh-CN' ? '、' : ', ');
+  }
+  return t(`households.flags.${kind}.reason`, params);
+}
+
+export default async function householdRoutes(app: FastifyInstance, ctx: StaffContext) {
+  app.get('/households', async (request, reply) => {
+    const q = registerQuerySchema.parse(request.query);
+    const flag = q.flag === 'any' || FLAG_KINDS.includes(q.flag as HouseholdFlagKind) ? (q.flag as HouseholdFlagKind | 'any') : undefined;
+    const [rows, counts] = await Promise.all([
+      listHouseholds(ctx.db, { village: q.village, flag, year: q.year, name: q.name }, { before: q.before, size: PAGE }),
+      countFlagsByVillage(ctx.db),
+    ]);
+    const locale = request.locale;
+    const villages = ctx.campaign.villages.map((v) => {
+      const total = counts.find((c) => c.village === v.id && c.kind === null);
+      const byKind = Object.fromEntries(counts.filter((c) => c.village === v.id && c.kind).map((c) => [c.kind!, Number(c.n)]));
+      return {
+        id: v.id,
+        selected: v.id === q.village,
+        households: Number(total?.households ?? 0),
+        flagged: Number(total?.flagged ?? 0),
+        kinds: FLAG_KINDS.map((kind) => ({ kind, n: byKind[kind] ?? 0 })),
+      };
+    });
+    const shown = rows.slice(0, PAGE);
+    const filterQuery = new URLSearchParams(Object.entries({ village: q.village, flag, year: q.year, name: q.name }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    return reply.page('staff/households', {
+      title: request.t('households.title'),
+      staff: request.staff,
+      filters: { ...q, flag },
+      villages,
+      kinds: FLAG_KINDS.map((kind) => ({ kind, selected: kind === flag })),
+      rows: shown.map((r) => ({
+        ...r,
+        type: listName(ctx.campaign.register.householdTypes, r.household_type, locale),
+        method: listName(ctx.campaign.register.methods, r.method, locale),
+        flags: r.flags ?? [],
+      })),
+      next: rows.length > PAGE ? `/staff/households?${new URLSearchParams([...filterQuery, ['before', shown.at(-1)!.id]])}` : null,
+    });
+  });
+
+  async function renderHousehold(request: FastifyRequest, reply: FastifyReply, id: string, extra: { errors?: FieldError[]; revealed?: string } = {}) {
+    const household = await findHousehold(ctx.db, id);
+    if (!household) throw new HttpError(404);
+    const [payments, flags, history] = await Promise.all([findPayments(ctx.db, id), findFlags(ctx.db, id), findHistory(ctx.db, id)]);
+    const locale = request.locale;
+    const register = ctx.campaign.register;
+    const role = request.staff!.role;
+    const errors = extra.errors ?? [];
+    return reply.page('staff/household', {
+      title: `${request.t('households.title')} · ${household.head_name}`,
+      staff: request.staff,
+      household,
+      type: listName(register.householdTypes, household.household_type, locale),
+      method: listName(register.methods, household.method, locale),
+      archive: register.archiveItems.map((i) => ({ name: i.name[locale], present: (household.archive as Record<string, boolean>)[i.key] === true })),
+      payments,
+      flags: flags.map((f) => ({
+        ...f,
+        reason: flagReason(request.t, ctx.campaign, locale, f.kind, f.detail),
+        open: f.resolved_at === null && f.cleared_at === null,
+      })),
+      history: history.map((h) => ({ ...h, entries: Object.entries(h.changes).map(([field, change]) => ({ field, change: Array.isArray(change) ? change.map((v) => (v === null ? '—' : String(v))).join(' → ') : String(change) })) })),
+      canReveal: role === 'admin' || role === 'investigator',
+      canClear: role === 'admin' || role === 'investigator',
+      revealed: extra.revealed,
+      errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
+      errorList: errors,
+    });
+  }
+
+  app.get('/households/:id', async (request, reply) => {
+    const params = householdIdSchema.safeParse(request.params);
+    if (!params.success) throw new HttpError(404);
+    return renderHousehold(request, reply, params.data.id);
+  });
+
+  // The full ID number: in this response only, with a reason, always on the record.
+  app.post('/households/:id/reveal', async (request, reply) => {
+    const params = householdIdSchema.safeParse(request.params);
+    if (!params.success) throw new HttpError(404);
+    const parsed = revealSchema.safeParse(request.body);
+    if (!parsed.success) return renderHousehold(request, reply.code(400), params.data.id, { errors: fieldErrors(parsed.error, request.t) });
+    const revealed = await revealIdNumber(ctx.db, ctx.householdKeys, request.staff!.userId, params.data.id, parsed.data.reason);
+    if (revealed === null) throw new HttpError(404);
+    return renderHousehold(request, reply, params.data.id, { revealed });
+  });
+
+  app.post('/households/:id/flags/:flagId/clear', async (request, reply) => {
+    const params = flagParamsSchema.safeParse(request.params);
+    if (!params.success) throw new HttpError(404);
+    const parsed = clearFlagSchema.safeParse(request.body);
+    if (!parsed.success) {
+      const errors = fieldErrors(parsed.error, request.t).map((e) => ({ ...e, field: `note-${params.data.flagId}` }));
+      return renderHousehold(request, reply.code(400), params.data.id, { errors });
+    }
+    if (!(await clearHouseholdFlag(ctx.db, request.staff!.userId, params.data.id, params.data.flagId, parsed.data.note))) throw new HttpError(409);
+    return reply.redirect(`/staff/households/${params.data.id}`, 303);
+  });
+}
