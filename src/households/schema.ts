@@ -36,11 +36,11 @@ export function parseYuan(input: string): string | null {
 
 /** A list item (household type, method, archive item) by key, name in either language, or alias. */
 export function findListItem(items: readonly RegisterListItem[], input: string): RegisterListItem | undefined {
-  const s = toHalfWidth(input).trim().replace(/\s+/g, '').toLowerCase();
+  // Spaces are dropped on both sides: 'Repaired and reinforced' and '修缮 加固' both match.
+  const norm = (v: string) => toHalfWidth(v).replace(/\s+/g, '').toLowerCase();
+  const s = norm(input);
   if (!s) return undefined;
-  return items.find(
-    (i) => i.key === s || i.name['zh-CN'] === s || i.name.en.toLowerCase() === s || i.aliases.some((a) => a.toLowerCase() === s),
-  );
+  return items.find((i) => i.key === s || [i.name['zh-CN'], i.name.en, ...i.aliases].some((n) => norm(n) === s));
 }
 
 const blank = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
