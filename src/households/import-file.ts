@@ -3,7 +3,7 @@ import { toHalfWidth } from '../text.js';
 import { parseIdNumber } from './id-number.js';
 import { csvRows, type SourceRow } from './import-csv.js';
 import { ImportFileError } from './import-errors.js';
-import { type Cell, cellText, countHeaderMatches, HEADER_SEARCH_ROWS, headerCells, type Layout, MIN_HEADER_MATCHES, resolveLayout } from './import-layout.js';
+import { type Cell, cellText, countHeaderMatches, HEADER_SEARCH_ROWS, headerCells, type Layout, MAX_COLUMNS, MIN_HEADER_MATCHES, resolveLayout } from './import-layout.js';
 import { buildRaw, type RowContext, toProblems } from './import-row.js';
 import { xlsxRows } from './import-xlsx.js';
 import { type HouseholdInput, makeHouseholdSchema } from './schema.js';
@@ -52,7 +52,9 @@ export function detectKind(bytes: Buffer, filename: string): 'csv' | 'xlsx' | nu
   return utf16 || !head.includes(0) ? 'csv' : null;
 }
 
-const isBlankRow = (cells: readonly Cell[]) => cells.every((c) => cellText(c) === '');
+const isBlankRow = (cells: readonly Cell[]) => cells.slice(0, MAX_COLUMNS).every((c) => cellText(c) === '');
+/** Title, header and blank rows a sheet may hold beyond its households. */
+const PHYSICAL_ROW_MARGIN = 1000;
 const TOTALS = new Set(['合计', '总计', '小计', '累计']);
 
 export async function* readHouseholdRows(
@@ -76,20 +78,23 @@ export async function* readHouseholdRows(
   let header: SourceRow | null = null;
   let searched = 0;
   let households = 0;
-  for await (const source_row of source) {
+  let physical = 0;
+  for await (const sourceRow of source) {
+    // Blank rows count too, so that a million empty rows cost no more than maxRows real ones.
+    if (++physical > limits.maxRows + PHYSICAL_ROW_MARGIN) throw new ImportFileError('tooManyRows', { max: limits.maxRows });
     if (!layout) {
       if (header) {
-        const { cells, twoRows } = headerCells(header.cells, source_row.cells, campaign);
+        const { cells, twoRows } = headerCells(header.cells, sourceRow.cells, campaign);
         layout = resolveLayout(cells);
         if (twoRows) continue;
       } else {
-        if (isBlankRow(source_row.cells)) continue;
-        if (countHeaderMatches(source_row.cells, campaign) >= MIN_HEADER_MATCHES) header = source_row;
+        if (isBlankRow(sourceRow.cells)) continue;
+        if (countHeaderMatches(sourceRow.cells, campaign) >= MIN_HEADER_MATCHES) header = sourceRow;
         else if (++searched >= HEADER_SEARCH_ROWS) throw new ImportFileError('noHeader', { rows: HEADER_SEARCH_ROWS });
         continue;
       }
     }
-    const row = readRow(source_row, layout, ctx, seen);
+    const row = readRow(sourceRow, layout, ctx, seen);
     if (!row) continue;
     if (++households > limits.maxRows) throw new ImportFileError('tooManyRows', { max: limits.maxRows });
     yield row;
@@ -101,32 +106,28 @@ export async function* readHouseholdRows(
 
 /** One data row: null when it has nothing in any known column, or is a totals line. */
 function readRow(source: SourceRow, layout: Layout, ctx: RowContext, seen: Map<string, number>): ImportRow | null {
-  const known = layout.columns.map((c) => cellText(source.cells[c.index]));
-  if (known.every((t) => t === '')) return null;
-  const text = (field: string) => cellText(source.cells[layout.byField.get(field)?.index ?? -1]);
-  if (!text('headName') && !text('idNumber') && source.cells.some((c) => TOTALS.has(cellText(c).replace(/\s+/g, '')))) return null;
-
   const built = buildRaw(source, layout, ctx);
-  const parsed = ctx.schema.safeParse(built.raw);
-  const problems = parsed.success ? [] : toProblems(parsed.error.issues, source.row, layout, built, ctx.campaign);
-  if (built.numericId) {
-    const id = layout.byField.get('idNumber')!;
-    problems.splice(0, problems.length, ...problems.filter((p) => p.field !== 'idNumber'));
-    problems.push({ row: source.row, column: id.header, letter: id.letter, field: 'idNumber', code: 'errors.households.import.idNumberAsNumber' });
-  }
+  if (!built) return null;
+  const { raw } = built;
+  if (!raw.headName && !raw.idNumber && source.cells.slice(0, MAX_COLUMNS).some((c) => TOTALS.has(cellText(c).replace(/\s+/g, '')))) return null;
 
-  const key = duplicateKey(built.raw);
-  if (key && !built.numericId) {
-    const first = seen.get(key);
-    if (first === undefined) seen.set(key, source.row);
-    else {
-      const id = layout.byField.get('idNumber')!;
-      problems.push({ row: source.row, column: id.header, letter: id.letter, field: 'idNumber', code: 'errors.households.import.duplicateRow', params: { first } });
-    }
+  const parsed = ctx.schema.safeParse(raw);
+  const problems = parsed.success ? [] : toProblems(parsed.error.issues, source.row, layout, built, ctx.campaign);
+  const idColumn = layout.byField.get('idNumber')!;
+  const idProblem = (code: string, params?: Record<string, unknown>): RowProblem => ({
+    row: source.row, column: idColumn.header, letter: idColumn.letter, field: 'idNumber', code, ...(params ? { params } : {}),
+  });
+  if (built.numericId) {
+    problems.splice(0, problems.length, ...problems.filter((p) => p.field !== 'idNumber'), idProblem('errors.households.import.idNumberAsNumber'));
+  } else {
+    const key = parsed.success ? `${parsed.data.village}|${parsed.data.idNumber}|${parsed.data.programmeYear}` : duplicateKey(raw);
+    const first = key === null ? undefined : seen.get(key);
+    if (first !== undefined) problems.push(idProblem('errors.households.import.duplicateRow', { first }));
+    else if (key !== null) seen.set(key, source.row);
   }
-  problems.sort((a, b) => (layout.byField.get(a.field)?.index ?? 1e9) - (layout.byField.get(b.field)?.index ?? 1e9));
-  if (problems.length) return { row: source.row, problems };
-  return { row: source.row, input: (parsed as { data: HouseholdInput }).data };
+  if (problems.length === 0) return { row: source.row, input: (parsed as { data: HouseholdInput }).data };
+  if (problems.length > 1) problems.sort((a, b) => (layout.byField.get(a.field)?.index ?? 1e9) - (layout.byField.get(b.field)?.index ?? 1e9));
+  return { row: source.row, problems };
 }
 
 /** (village, ID number, year), normalised as the schema would: the same household twice in one file. */

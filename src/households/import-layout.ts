@@ -21,6 +21,8 @@ import { ImportFileError } from './import-errors.js';
 
 export const HEADER_SEARCH_ROWS = 10;
 export const MIN_HEADER_MATCHES = 3;
+/** Columns past this are not read: a register has a few dozen, and a cell at XFD should cost nothing. */
+export const MAX_COLUMNS = 256;
 
 export type Cell = string | number | Date | null;
 
@@ -33,8 +35,15 @@ export interface Column {
   header: string;
   /** The schema path: 'village', 'archive.application', 'payments.1.amountYuan'. */
   field: string;
+  /** The same, taken apart once for the row loop. */
+  target: { kind: 'field'; key: string } | { kind: 'archive'; key: string } | { kind: 'payment'; slot: number; part: PaymentPart };
+  /** How a number or date cell in it is read. */
+  kind: 'date' | 'amount' | 'text';
   tenThousand: boolean;
 }
+
+const DATE_FIELDS = /^(acceptedOn|postedVillageFrom|postedVillageTo|postedTownFrom|postedTownTo|payments\.\d+\.paidOn)$/;
+const AMOUNT_FIELDS = /^(approvedYuan|payments\.\d+\.amountYuan)$/;
 
 export interface Layout {
   columns: Column[];
@@ -60,7 +69,7 @@ interface HeaderCell {
 
 /** How many cells of a row name a known column: the header test. */
 export function countHeaderMatches(cells: readonly Cell[], campaign: Campaign): number {
-  return cells.reduce<number>((n, c) => n + (cellText(c) && matchHeader(cellText(c), campaign) ? 1 : 0), 0);
+  return cells.slice(0, MAX_COLUMNS).reduce<number>((n, c) => n + (cellText(c) && matchHeader(cellText(c), campaign) ? 1 : 0), 0);
 }
 
 /**
@@ -69,7 +78,7 @@ export function countHeaderMatches(cells: readonly Cell[], campaign: Campaign): 
  */
 export function headerCells(top: readonly Cell[], below: readonly Cell[] | null, campaign: Campaign): { cells: HeaderCell[]; twoRows: boolean } {
   const single: HeaderCell[] = [];
-  top.forEach((c, index) => {
+  top.slice(0, MAX_COLUMNS).forEach((c, index) => {
     const match = cellText(c) ? matchHeader(cellText(c), campaign) : null;
     if (match) single.push({ index, header: cellText(c), match });
   });
@@ -78,7 +87,7 @@ export function headerCells(top: readonly Cell[], below: readonly Cell[] | null,
   const combined: HeaderCell[] = [];
   let group: { label: string; context: HeaderContext } | null = null;
   let subs = 0;
-  const width = Math.max(top.length, below.length);
+  const width = Math.min(MAX_COLUMNS, Math.max(top.length, below.length));
   for (let index = 0; index < width; index++) {
     const above = cellText(top[index]);
     const sub = cellText(below[index]);
@@ -107,7 +116,13 @@ export function headerCells(top: readonly Cell[], below: readonly Cell[] | null,
 export function resolveLayout(cells: HeaderCell[]): Layout {
   const byField = new Map<string, Column>();
   const strength = new Map<string, boolean>();
-  const column = (c: HeaderCell, field: string): Column => ({ index: c.index, letter: columnLetter(c.index), header: c.header, field, tenThousand: c.match.tenThousand });
+  const column = (c: HeaderCell, field: string): Column => {
+    const [head, key, part] = field.split('.');
+    const target: Column['target'] =
+      head === 'payments' ? { kind: 'payment', slot: Number(key), part: part as PaymentPart } : head === 'archive' ? { kind: 'archive', key: key! } : { kind: 'field', key: field };
+    const kind = DATE_FIELDS.test(field) ? 'date' : AMOUNT_FIELDS.test(field) ? 'amount' : 'text';
+    return { index: c.index, letter: columnLetter(c.index), header: c.header, field, target, kind, tenThousand: c.match.tenThousand };
+  };
   const put = (c: HeaderCell, field: string, strong = true) => {
     const other = byField.get(field);
     if (other) {

@@ -27,29 +27,32 @@ export interface BuiltRow {
 
 const PARTS = ['paidOn', 'amountYuan', 'payeeName', 'channel'] as const;
 
-export function buildRaw(source: SourceRow, layout: Layout, ctx: RowContext): BuiltRow {
+/** The raw record of one row, or null when none of the register's columns holds anything. */
+export function buildRaw(source: SourceRow, layout: Layout, ctx: RowContext): BuiltRow | null {
   ctx.village ??= villageLookup(ctx.campaign);
   const date1904 = ctx.date1904();
-  const value = (field: string) => {
-    const column = layout.byField.get(field);
-    return column ? cellValue(source.cells[column.index], column, date1904) : undefined;
-  };
   const raw: BuiltRow['raw'] = { archive: {}, payments: [] };
+  const slots: (Record<string, string> | undefined)[] = [];
+  let blank = true;
   for (const column of layout.columns) {
-    const [head, key] = column.field.split('.');
-    if (head === 'payments') continue;
-    if (head === 'archive') raw.archive[key!] = value(column.field)!;
-    else raw[column.field] = value(column.field);
+    const value = cellValue(source.cells[column.index], column, date1904);
+    const filled = value.trim() !== '';
+    blank &&= !filled;
+    const target = column.target;
+    if (target.kind === 'field') raw[target.key] = value;
+    else if (target.kind === 'archive') raw.archive[target.key] = value;
+    else if (filled || slots[target.slot]) (slots[target.slot] ??= { paidOn: '', amountYuan: '', payeeName: '', channel: '' })[target.part] = value;
   }
+  if (blank) return null;
   if (typeof raw.village === 'string') raw.village = ctx.village(raw.village) ?? raw.village;
 
+  // A payment counts when any of its cells holds something; its missing cells are empty.
   const paymentSlots: number[] = [];
-  for (let i = 0; i < layout.paymentSlots; i++) {
-    const parts = PARTS.map((p) => value(`payments.${i}.${p}`) ?? '');
-    if (parts.every((p) => p.trim() === '')) continue;
-    paymentSlots.push(i);
-    raw.payments.push(Object.fromEntries(PARTS.map((p, j) => [p, parts[j]!])));
-  }
+  slots.forEach((payment, slot) => {
+    if (!payment || PARTS.every((p) => payment[p]!.trim() === '')) return;
+    paymentSlots.push(slot);
+    raw.payments.push(payment);
+  });
   const idColumn = layout.byField.get('idNumber');
   const numericId = idColumn !== undefined && typeof source.cells[idColumn.index] === 'number';
   return { raw, paymentSlots, numericId };

@@ -6,8 +6,6 @@ import type { Cell, Column } from './import-layout.js';
 // the column: a number in a date column is an Excel serial date (or 20230512 typed as a number),
 // in an amount column under a "(万元)" header it is ten thousand yuan.
 
-const DATE_FIELDS = /^(acceptedOn|postedVillageFrom|postedVillageTo|postedTownFrom|postedTownTo|payments\.\d+\.paidOn)$/;
-const AMOUNT_FIELDS = /^(approvedYuan|payments\.\d+\.amountYuan)$/;
 const DAY_MS = 86_400_000;
 const SHANGHAI_OFFSET_MS = 8 * 3_600_000; // UTC+8 all year since 1991
 
@@ -35,12 +33,13 @@ const plainNumber = (n: number) => (Number.isInteger(n) ? String(n) : String(Mat
 
 export function cellValue(cell: Cell | undefined, column: Column, date1904: boolean): string {
   if (cell === null || cell === undefined) return '';
-  if (DATE_FIELDS.test(column.field)) {
+  if (typeof cell === 'string' && column.kind !== 'amount') return cell;
+  if (column.kind === 'date') {
     if (cell instanceof Date) return shanghaiDate(cell);
     if (typeof cell === 'number') return (Number.isInteger(cell) && cell >= 20000101 && cell <= 21001231 ? String(cell) : excelSerialDate(cell, date1904)) ?? plainNumber(cell);
     return cell;
   }
-  if (AMOUNT_FIELDS.test(column.field) && column.tenThousand) {
+  if (column.kind === 'amount' && column.tenThousand) {
     const text = typeof cell === 'number' ? plainNumber(cell) : cell instanceof Date ? '' : cell;
     return /^[\d.,，\s]+$/.test(toHalfWidth(text).trim()) ? `${text.trim()}万元` : text;
   }
@@ -59,5 +58,14 @@ export function villageLookup(campaign: Campaign): (cell: string) => string | nu
       if (bare(name)) ids.set(bare(name), v.id);
     }
   }
-  return (cell) => ids.get(norm(cell)) ?? ids.get(bare(cell)) ?? null;
+  // A village's cells repeat down the sheet: remember what each spelling gave (a few hundred at most).
+  const seen = new Map<string, string | null>();
+  return (cell) => {
+    let id = seen.get(cell);
+    if (id === undefined) {
+      id = ids.get(norm(cell)) ?? ids.get(bare(cell)) ?? null;
+      if (seen.size < 1000) seen.set(cell, id);
+    }
+    return id;
+  };
 }

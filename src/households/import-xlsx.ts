@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { SourceRow } from './import-csv.js';
 import { ImportFileError } from './import-errors.js';
-import type { Cell } from './import-layout.js';
+import { type Cell, MAX_COLUMNS } from './import-layout.js';
 import { type CheckedEntry, guardZip } from './zip-guard.js';
 
 // The first worksheet of an XLSX, streamed row by row with exceljs's WorkbookReader after the zip
@@ -100,7 +100,8 @@ export function xlsxRows(bytes: Buffer): XlsxSource {
         for await (const row of sheet) {
           const values = row.values as ExcelValue[];
           const cells: Cell[] = [];
-          for (let c = 1; c < values.length; c++) cells.push(flattenCell(values[c]));
+          const width = Math.min(values.length, MAX_COLUMNS + 1);
+          for (let c = 1; c < width; c++) cells.push(flattenCell(values[c]));
           yield { row: row.number, cells };
         }
         break;

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import t from 'tap';
 import { matchHeader } from '../../src/households/import-columns.js';
@@ -268,6 +270,26 @@ t.test('more than maxRows households stops the file; maxRows exactly passes', as
   );
   t.equal(seen, 5, 'stopped at the sixth, having streamed five');
   await t.rejects(readAll(csv([REQUIRED_HEADER, ...rows(6)]), 'csv', limits), { code: 'tooManyRows' });
+  const flood = Buffer.from(csvText([REQUIRED_HEADER, ...rows(2)]) + ',,,\r\n'.repeat(1100));
+  await t.rejects(readAll(flood, 'csv', limits), { code: 'tooManyRows' }, 'blank rows count too: a million of them cost no more than maxRows');
+  const far = Array.from({ length: 300 }, (_, i) => (i === 299 ? '远处的格子' : null));
+  const wide = await readAll(await xlsx([REQUIRED_HEADER, [...requiredRow(ID1), ...far.slice(8)], far]), 'xlsx');
+  t.same(wide.map((r) => r.row), [2], 'cells past column 256 are not read; a row holding only those is blank');
+});
+
+t.test('an XLSX is never written to disk on the way (exceljs does, for a sheet stored before its strings)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'import-tmp-'));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = dir; // where exceljs's temporary files would go (os.tmpdir())
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const book = await xlsx([REQUIRED_HEADER, requiredRow(ID1), requiredRow(ID2)]);
+  for await (const row of readHouseholdRows(book, 'xlsx', campaign)) {
+    t.same(readdirSync(dir), [], `nothing in the temporary directory while row ${row.row} is read`);
+  }
 });
 
 t.test('zip bombs are refused before parsing', async (t) => {
