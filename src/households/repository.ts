@@ -297,3 +297,35 @@ export async function refreshFlags(db: Db, villages: readonly string[] | null, s
   const row = r.rows[0]!;
   return { raised: Number(row.raised), resolved: Number(row.resolved) };
 }
+
+/** An uploaded file between its preview and its commit (sealed: it holds ID numbers). */
+export async function insertImport(
+  db: Db,
+  i: { digest: Buffer; kind: 'csv' | 'xlsx'; sealed: Buffer; rows: number; uploadedBy: string },
+): Promise<string> {
+  const r = await db
+    .insertInto('household_imports')
+    .values({ file_digest: i.digest, file_kind: i.kind, file_sealed: i.sealed, row_count: i.rows, uploaded_by: i.uploadedBy })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return r.id;
+}
+
+/** An import still waiting for its commit, locked for this transaction (a double click commits once). */
+export function findPendingImport(db: Db, id: string) {
+  return db
+    .selectFrom('household_imports')
+    .select(['id', 'file_kind', 'file_sealed', 'row_count', 'uploaded_by'])
+    .where('id', '=', id)
+    .where('status', '=', 'preview')
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function closeImport(db: Db, id: string, status: 'committed' | 'discarded', summary: Record<string, unknown>): Promise<void> {
+  await db
+    .updateTable('household_imports')
+    .set({ status, file_sealed: null, summary: JSON.stringify(summary), committed_at: status === 'committed' ? sql<Date>`now()` : null })
+    .where('id', '=', id)
+    .execute();
+}

@@ -167,6 +167,7 @@ export const registerQuerySchema = z.object({
 });
 
 export const householdIdSchema = z.object({ id: z.string().regex(/^\d{1,18}$/) });
+export const importIdSchema = householdIdSchema;
 export const flagParamsSchema = z.object({ id: z.string().regex(/^\d{1,18}$/), flagId: z.string().regex(/^\d{1,18}$/) });
 export const revealSchema = z.object({ reason: text({ min: 4, max: 200 }) });
 export const clearFlagSchema = z.object({ note: text({ min: 4, max: 500 }) });

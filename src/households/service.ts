@@ -1,19 +1,24 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { recordAudit } from '../audit.js';
 import type { Campaign } from '../campaign.js';
 import type { Database } from '../db/schema.js';
+import { sealBytes, unsealBytes } from '../seal.js';
 import { deriveKey } from '../secret.js';
 import type { FlagSettings } from './flags.js';
+import { DEFAULT_IMPORT_LIMITS, detectKind, ImportFileError, readHouseholdRows, type ImportLimits, type RowProblem } from './import-file.js';
 import { hashIdNumber, maskIdNumber, openIdNumber, storedIdNumber, type IdKeys } from './id-number.js';
 import {
   clearFlag,
+  closeImport,
   findByKeys,
+  findPendingImport,
   findHousehold,
   findPayments,
   findSealedId,
   insertHistory,
   insertHousehold,
+  insertImport,
   refreshFlags,
   replacePayments,
   updateHousehold,
@@ -135,18 +140,118 @@ export async function commitImport(
   settings: FlagSettings,
   actorId: string,
   rows: AsyncIterable<HouseholdInput> | Iterable<HouseholdInput>,
-  importId: string | null = null,
 ): Promise<ImportSummary> {
-  return db.transaction().execute(async (trx) => {
-    const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0 };
-    const villages = new Set<string>();
-    for await (const input of rows) {
-      summary[await storeByKey(trx, keys, actorId, input, importId)] += 1;
-      villages.add(input.village);
+  return db.transaction().execute((trx) => storeAll(trx, keys, settings, actorId, rows, null));
+}
+
+async function storeAll(
+  trx: Trx,
+  keys: IdKeys,
+  settings: FlagSettings,
+  actorId: string,
+  rows: AsyncIterable<HouseholdInput> | Iterable<HouseholdInput>,
+  importId: string | null,
+): Promise<ImportSummary> {
+  const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0 };
+  const villages = new Set<string>();
+  for await (const input of rows) {
+    summary[await storeByKey(trx, keys, actorId, input, importId)] += 1;
+    villages.add(input.village);
+  }
+  if (summary.created + summary.updated > 0) await refreshFlags(trx, [...villages], settings);
+  await recordAudit(trx, { actorId, action: 'household.import', detail: { importId, ...summary } });
+  return summary;
+}
+
+/** What a file's preview found: the rows it holds, every row's problems, or why the file is refused. */
+export type ImportPreview =
+  | { kind: 'refused'; error: ImportFileError }
+  | { kind: 'problems'; rows: number; problems: RowProblem[]; more: number }
+  | { kind: 'ready'; rows: number; importId: string };
+
+/** Problems listed on the preview page; past this many the page says how many more. */
+const SHOWN_PROBLEMS = 500;
+
+/**
+ * Reads an uploaded file through: a file with any problem is refused with all of them (nothing is
+ * stored); a clean one is kept sealed until the commit, which reads it again.
+ */
+export async function previewImport(
+  db: Db,
+  keys: IdKeys,
+  campaign: Campaign,
+  actorId: string,
+  file: { bytes: Buffer; name: string },
+  limits: ImportLimits = DEFAULT_IMPORT_LIMITS,
+): Promise<ImportPreview> {
+  const kind = detectKind(file.bytes, file.name);
+  if (!kind) return { kind: 'refused', error: new ImportFileError('notCsvOrXlsx') };
+  const problems: RowProblem[] = [];
+  let count = 0;
+  let rows = 0;
+  try {
+    for await (const row of readHouseholdRows(file.bytes, kind, campaign, limits)) {
+      rows += 1;
+      if ('input' in row) continue;
+      count += row.problems.length;
+      if (problems.length < SHOWN_PROBLEMS) problems.push(...row.problems.slice(0, SHOWN_PROBLEMS - problems.length));
     }
-    if (summary.created + summary.updated > 0) await refreshFlags(trx, [...villages], settings);
-    await recordAudit(trx, { actorId, action: 'household.import', detail: { importId, ...summary } });
-    return summary;
+  } catch (err) {
+    if (err instanceof ImportFileError) return { kind: 'refused', error: err };
+    throw err;
+  }
+  if (rows === 0) return { kind: 'refused', error: new ImportFileError('empty') };
+  if (count > 0) return { kind: 'problems', rows, problems, more: count - problems.length };
+  const importId = await insertImport(db, {
+    digest: createHash('sha256').update(file.bytes).digest(),
+    kind,
+    sealed: sealBytes(keys.seal, file.bytes),
+    rows,
+    uploadedBy: actorId,
+  });
+  return { kind: 'ready', rows, importId };
+}
+
+/**
+ * Commits a previewed file, all or nothing, and drops the stored copy. Null when it was committed
+ * or discarded already, or no longer reads clean (the lists changed since the preview).
+ */
+export async function commitPreviewedImport(
+  db: Db,
+  keys: IdKeys,
+  campaign: Campaign,
+  actorId: string,
+  importId: string,
+): Promise<ImportSummary | null> {
+  const stale = new Error('the import no longer reads clean');
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const pending = await findPendingImport(trx, importId);
+      if (!pending?.file_sealed) return null;
+      const bytes = unsealBytes(keys.seal, pending.file_sealed);
+      // Streamed into the transaction; a row that now has a problem rolls it all back.
+      async function* inputs() {
+        for await (const row of readHouseholdRows(bytes, pending!.file_kind, campaign)) {
+          if (!('input' in row)) throw stale;
+          yield row.input;
+        }
+      }
+      const summary = await storeAll(trx, keys, flagSettings(campaign), actorId, inputs(), importId);
+      await closeImport(trx, importId, 'committed', { ...summary });
+      return summary;
+    });
+  } catch (err) {
+    if (err === stale) return null;
+    throw err;
+  }
+}
+
+export async function discardImport(db: Db, importId: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const pending = await findPendingImport(trx, importId);
+    if (!pending) return false;
+    await closeImport(trx, importId, 'discarded', {});
+    return true;
   });
 }
 

@@ -79,6 +79,11 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   // The household register. Everyone reads it (ID numbers masked); the full ID number and clearing
   // a flag are for admins and investigators, with a note, on the record.
   'GET /staff/households': EVERYONE,
+  'GET /staff/households/import': RECORDERS,
+  'GET /staff/households/import/sample.:ext': RECORDERS,
+  'POST /staff/households/import': RECORDERS,
+  'POST /staff/households/import/:id/commit': RECORDERS,
+  'POST /staff/households/import/:id/discard': RECORDERS,
   'GET /staff/households/:id': EVERYONE,
   'POST /staff/households/:id/reveal': HANDLERS,
   'POST /staff/households/:id/flags/:flagId/clear': HANDLERS,

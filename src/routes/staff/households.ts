@@ -1,11 +1,15 @@
+import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import type { Campaign, Locale } from '../../campaign.js';
 import type { HouseholdFlagKind } from '../../db/schema-households.js';
 import { HttpError } from '../../errors.js';
 import { FLAG_KINDS } from '../../households/flags.js';
 import { countFlagsByVillage, findFlags, findHistory, findHousehold, findPayments, listHouseholds } from '../../households/repository.js';
-import { clearFlagSchema, flagParamsSchema, householdIdSchema, registerQuerySchema, revealSchema } from '../../households/schema.js';
-import { clearHouseholdFlag, revealIdNumber } from '../../households/service.js';
+import { clearFlagSchema, flagParamsSchema, householdIdSchema, importIdSchema, registerQuerySchema, revealSchema } from '../../households/schema.js';
+import { DEFAULT_IMPORT_LIMITS, ImportFileError } from '../../households/import-file.js';
+import { clearHouseholdFlag, commitPreviewedImport, discardImport, previewImport, revealIdNumber } from '../../households/service.js';
 import type { Translate } from '../../i18n/index.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
@@ -15,6 +19,14 @@ import type { StaffContext } from './index.js';
 // do what: src/staff/access.ts. ID numbers are shown masked everywhere.
 
 const PAGE = 50;
+const SAMPLES = fileURLToPath(new URL('../../../docs/samples/', import.meta.url));
+const SAMPLE_TYPES = { csv: 'text/csv; charset=utf-8', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' } as const;
+
+interface UploadedFile {
+  name: string;
+  bytes: Buffer;
+  truncated: boolean;
+}
 
 const listName = (items: Campaign['register']['householdTypes'], key: string, locale: Locale) => items.find((i) => i.key === key)?.name[locale] ?? key;
 
@@ -56,6 +68,7 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
       title: request.t('households.title'),
       staff: request.staff,
       filters: { ...q, flag },
+      canImport: request.staff!.role !== 'viewer',
       villages,
       kinds: FLAG_KINDS.map((kind) => ({ kind, selected: kind === flag })),
       rows: shown.map((r) => ({
@@ -97,6 +110,74 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
       errorList: errors,
     });
   }
+
+  // Import: a village's sheet, previewed with every row's problems, then committed all at once.
+  const importPage = (request: FastifyRequest, reply: FastifyReply, view: Record<string, unknown> = {}) =>
+    reply.page('staff/household-import', {
+      title: request.t('households.import.title'),
+      staff: request.staff,
+      maxMb: DEFAULT_IMPORT_LIMITS.maxBytes / 1024 / 1024,
+      maxRows: DEFAULT_IMPORT_LIMITS.maxRows,
+      ...view,
+    });
+
+  app.get('/households/import', async (request, reply) => importPage(request, reply));
+
+  app.get('/households/import/sample.:ext', async (request, reply) => {
+    const ext = (request.params as { ext: string }).ext;
+    if (ext !== 'csv' && ext !== 'xlsx') throw new HttpError(404);
+    return reply
+      .type(SAMPLE_TYPES[ext])
+      .header('content-disposition', `attachment; filename="households-sample.${ext}"`)
+      .send(await readFile(`${SAMPLES}households.${ext}`));
+  });
+
+  // The upload is the one staff form with a file: multipart in this scope only, the file read
+  // whole (up to the limit) before the CSRF check reads the token beside it.
+  await app.register(async (scope) => {
+    await scope.register(multipart, {
+      attachFieldsToBody: 'keyValues',
+      throwFileSizeLimit: false,
+      limits: { fileSize: DEFAULT_IMPORT_LIMITS.maxBytes + 1, files: 1, fields: 4, parts: 5, headerPairs: 20 },
+      onFile: async (part) => {
+        const bytes = await part.toBuffer();
+        (part as unknown as { value: UploadedFile }).value = { name: part.filename, bytes, truncated: part.file.truncated };
+      },
+    });
+    scope.post('/households/import', async (request, reply) => {
+      const file = (request.body as { file?: UploadedFile } | undefined)?.file;
+      const refuse = (error: ImportFileError) =>
+        importPage(request, reply.code(400), { refused: request.t(error.messageKey, error.params ?? {}) });
+      if (!file || typeof file !== 'object' || file.bytes.length === 0) return refuse(new ImportFileError('empty'));
+      if (file.truncated) return refuse(new ImportFileError('tooLarge', { maxMb: DEFAULT_IMPORT_LIMITS.maxBytes / 1024 / 1024 }));
+      const preview = await previewImport(ctx.db, ctx.householdKeys, ctx.campaign, request.staff!.userId, file);
+      if (preview.kind === 'refused') return refuse(preview.error);
+      if (preview.kind === 'problems') {
+        return importPage(request, reply.code(400), {
+          fileName: file.name,
+          rows: preview.rows,
+          more: preview.more,
+          problems: preview.problems.map((p) => ({ ...p, message: request.t(p.code, p.params ?? {}) })),
+        });
+      }
+      return importPage(request, reply, { fileName: file.name, rows: preview.rows, ready: preview.importId });
+    });
+  });
+
+  app.post('/households/import/:id/commit', async (request, reply) => {
+    const params = importIdSchema.safeParse(request.params);
+    if (!params.success) throw new HttpError(404);
+    const summary = await commitPreviewedImport(ctx.db, ctx.householdKeys, ctx.campaign, request.staff!.userId, params.data.id);
+    if (!summary) return importPage(request, reply.code(409), { refused: request.t('households.import.stale') });
+    return importPage(request, reply, { committed: summary });
+  });
+
+  app.post('/households/import/:id/discard', async (request, reply) => {
+    const params = importIdSchema.safeParse(request.params);
+    if (!params.success) throw new HttpError(404);
+    await discardImport(ctx.db, params.data.id);
+    return reply.redirect('/staff/households/import', 303);
+  });
 
   app.get('/households/:id', async (request, reply) => {
     const params = householdIdSchema.safeParse(request.params);
