@@ -6,7 +6,7 @@ import t from 'tap';
 import { matchHeader } from '../../src/households/import-columns.js';
 import { DEFAULT_IMPORT_LIMITS, detectKind, ImportFileError, readHouseholdRows } from '../../src/households/import-file.js';
 import {
-  campaign, csv, csvText, encodeGbk, ID1, ID2, ID3, idNumber, inputOf, problemsOf, readAll, REQUIRED_HEADER, requiredRow, xlsx, zip,
+  campaign, csv, csvText, encodeGbk, ID1, ID2, ID3, idNumber, inputOf, problemsOf, readAll, REQUIRED_HEADER, requiredRow, streamedXlsx, xlsx, zip,
 } from './import-helpers.js';
 
 // The import's file reader on real files: CSV text (UTF-8, GBK, UTF-16, comma and tab), XLSX
@@ -137,6 +137,8 @@ t.test('dates: Chinese, ISO, slashes, dots, 8 digits; XLSX date cells, serial nu
   const plain = await xlsx([header, ...numbers.map((n, i) => [...requiredRow(idNumber(`5001121960010100${i}`)), n])]);
   t.same((await readAll(plain, 'xlsx')).map((r) => inputOf(r).acceptedOn), numbers.map(() => '2020-01-01'),
     'numbers in a date column: an Excel serial (with a time of day), 20200101');
+  const mac = await xlsx([header, [...requiredRow(ID1), 42369]], { date1904: true });
+  t.equal(inputOf((await readAll(mac, 'xlsx'))[0]).acceptedOn, '2020-01-01', 'a serial in a workbook counting from 1904');
 });
 
 t.test('a date that does not exist, and nonsense dates, are problems on their column', async (t) => {
@@ -244,6 +246,10 @@ t.test('blank rows, rows with only a sequence number and a totals line are skipp
   t.same(read.map((r) => [r.row, 'input' in r]), [[2, true], [5, true]]);
   const book = await xlsx([header, ['1', ...requiredRow(ID1)], [], [], ['2', ...requiredRow(ID2)], ['3', '', '']]);
   t.same((await readAll(book, 'xlsx')).map((r) => r.row), [2, 5]);
+  const numbered = await xlsx([header, header.map((_, i) => i + 1), ['1', ...requiredRow(ID1)]]);
+  t.same((await readAll(numbered, 'xlsx')).map((r) => [r.row, 'input' in r]), [[3, true]], 'a row of column numbers (1 2 3 …) under the header');
+  const circled = csv([header, header.map((_, i) => String.fromCharCode(0x2460 + i)), ['1', ...requiredRow(ID1)]]);
+  t.same((await readAll(circled, 'csv')).map((r) => r.row), [3], '① ② ③ …');
 });
 
 t.test('a two-row header: payment and archive columns under merged headings', async (t) => {
@@ -286,9 +292,10 @@ t.test('an XLSX is never written to disk on the way (exceljs does, for a sheet s
     else process.env.TMPDIR = saved;
     rmSync(dir, { recursive: true, force: true });
   });
-  const book = await xlsx([REQUIRED_HEADER, requiredRow(ID1), requiredRow(ID2)]);
-  for await (const row of readHouseholdRows(book, 'xlsx', campaign)) {
-    t.same(readdirSync(dir), [], `nothing in the temporary directory while row ${row.row} is read`);
+  for (const book of [await xlsx([REQUIRED_HEADER, requiredRow(ID1), requiredRow(ID2)]), await streamedXlsx([REQUIRED_HEADER, requiredRow(ID1)])]) {
+    for await (const row of readHouseholdRows(book, 'xlsx', campaign)) {
+      t.same(readdirSync(dir), [], `nothing in the temporary directory while row ${row.row} is read`);
+    }
   }
 });
 
@@ -315,6 +322,18 @@ t.test('zip bombs are refused before parsing', async (t) => {
   const crafted = Buffer.concat([listed.subarray(0, aLength), hiddenLocal, listed.subarray(aLength)]);
   crafted.writeUInt32LE(aLength + hiddenLocal.length, crafted.length - 22 + 16);
   await t.rejects(readAll(crafted, 'xlsx'), { code: 'malformed' }, 'an entry outside the central directory');
+
+  // With bit 3 the unzipper ends an entry at the first data-descriptor signature it meets, so one
+  // planted inside the data would start a record the central directory never mentions.
+  const planted = Buffer.concat([Buffer.from('<workbook>'), Buffer.from([0x50, 0x4b, 0x07, 0x08]), Buffer.alloc(12), Buffer.from('</workbook>')]);
+  await t.rejects(readAll(zip([{ name: 'xl/workbook.xml', data: planted, method: 0, descriptor: true }]), 'xlsx'), { code: 'malformed', params: { reason: 'data descriptor' } });
+});
+
+t.test('an XLSX from a streaming writer: data descriptors, inline strings, no shared-strings part', async (t) => {
+  const book = await streamedXlsx([REQUIRED_HEADER, requiredRow(ID1), requiredRow(ID2)]);
+  t.equal(book.readUInt16LE(6) & 0x08, 0x08, 'sizes in data descriptors');
+  t.notOk(book.includes('xl/sharedStrings.xml'), 'no shared strings');
+  t.same((await readAll(book, 'xlsx')).map((r) => inputOf(r).idNumber), [ID1, ID2]);
 });
 
 t.test('file-level errors: too large, empty, no header, not a workbook, malformed CSV and XLSX', async (t) => {
