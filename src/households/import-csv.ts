@@ -60,7 +60,8 @@ export async function* csvRows(bytes: Buffer, score: (cells: string[]) => number
     skip_empty_lines: false,
     max_record_size: MAX_RECORD_CHARS,
   });
-  Readable.from(decodedChunks(bytes, encoding, skip)).pipe(parser);
+  const input = Readable.from(decodedChunks(bytes, encoding, skip));
+  input.pipe(parser);
   let row = 0;
   try {
     for await (const record of parser as AsyncIterable<string[]>) yield { row: ++row, cells: record };
@@ -68,6 +69,7 @@ export async function* csvRows(bytes: Buffer, score: (cells: string[]) => number
     if (err instanceof ImportFileError) throw err;
     throw new ImportFileError('malformed', { row: row + 1, reason: (err as { code?: string }).code ?? 'csv' });
   } finally {
+    input.destroy();
     parser.destroy();
   }
 }

@@ -79,6 +79,7 @@ export async function* readHouseholdRows(
   let searched = 0;
   let households = 0;
   let physical = 0;
+  let firstDataRow = 0;
   for await (const sourceRow of source) {
     // Blank rows count too, so that a million empty rows cost no more than maxRows real ones.
     if (++physical > limits.maxRows + PHYSICAL_ROW_MARGIN) throw new ImportFileError('tooManyRows', { max: limits.maxRows });
@@ -86,6 +87,7 @@ export async function* readHouseholdRows(
       if (header) {
         const { cells, twoRows } = headerCells(header.cells, sourceRow.cells, campaign);
         layout = resolveLayout(cells);
+        firstDataRow = twoRows ? physical + 1 : physical;
         if (twoRows) continue;
       } else {
         if (isBlankRow(sourceRow.cells)) continue;
@@ -94,6 +96,7 @@ export async function* readHouseholdRows(
         continue;
       }
     }
+    if (physical === firstDataRow && isNumberingRow(sourceRow.cells)) continue;
     const row = readRow(sourceRow, layout, ctx, seen);
     if (!row) continue;
     if (++households > limits.maxRows) throw new ImportFileError('tooManyRows', { max: limits.maxRows });
@@ -102,6 +105,12 @@ export async function* readHouseholdRows(
   if (!layout && header) layout = resolveLayout(headerCells(header.cells, null, campaign).cells);
   if (!layout) throw new ImportFileError(searched === 0 ? 'empty' : 'noHeader', { rows: HEADER_SEARCH_ROWS });
   if (households === 0) throw new ImportFileError('empty');
+}
+
+/** The column numbers some forms print under the header: 1 2 3 4 … (or (1) (2) …, ① ② …). */
+function isNumberingRow(cells: readonly Cell[]): boolean {
+  const numbers = cells.slice(0, MAX_COLUMNS).map(cellText).filter((t) => t !== '').map((t) => t.normalize('NFKC').replace(/^\((\d+)\)$/, '$1'));
+  return numbers.length >= 3 && numbers.every((t, i) => /^\d+$/.test(t) && (i === 0 || Number(t) === Number(numbers[i - 1]) + 1));
 }
 
 /** One data row: null when it has nothing in any known column, or is a totals line. */

@@ -59,7 +59,8 @@ export function readerOrder(entries: readonly CheckedEntry[]): Buffer[] {
 
 interface ReaderModel {
   model?: { sheets?: { name?: string }[] };
-  properties?: { date1904?: boolean };
+  /** The workbookPr part's xform: its model says whether dates count from 1904. */
+  properties?: { model?: { date1904?: boolean } };
 }
 
 export interface XlsxSource {
@@ -96,7 +97,7 @@ export function xlsxRows(bytes: Buffer): XlsxSource {
         const first = book.model?.sheets?.[0]?.name;
         if (first !== undefined && (sheet as unknown as { name: string }).name !== first) continue;
         pending = false;
-        date1904 = book.properties?.date1904 === true;
+        date1904 = book.properties?.model?.date1904 === true;
         for await (const row of sheet) {
           const values = row.values as ExcelValue[];
           const cells: Cell[] = [];

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { loadCampaign } from '../../src/campaign.js';
 import { checkCharacter } from '../../src/households/id-number.js';
@@ -53,8 +54,9 @@ export function encodeGbk(text: string): Buffer {
 
 export type XlsxCell = ExcelJS.CellValue;
 /** A workbook whose first sheet holds `rows`; `before` and `after` add sheets of notes around it. */
-export async function xlsx(rows: XlsxCell[][], opts: { before?: string[]; after?: string[]; dateColumns?: number[] } = {}): Promise<Buffer> {
+export async function xlsx(rows: XlsxCell[][], opts: { before?: string[]; after?: string[]; dateColumns?: number[]; date1904?: boolean } = {}): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
+  if (opts.date1904) wb.properties.date1904 = true;
   const note = (name: string) => wb.addWorksheet(name).addRow(['填表说明', '身份证号请设为文本格式']);
   opts.before?.forEach(note);
   const ws = wb.addWorksheet('台账');
@@ -64,6 +66,19 @@ export async function xlsx(rows: XlsxCell[][], opts: { before?: string[]; after?
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
+/** As a streaming writer makes it: data descriptors, inline strings, no shared-strings part. */
+export async function streamedXlsx(rows: XlsxCell[][]): Promise<Buffer> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false });
+  const ws = wb.addWorksheet('台账');
+  for (const r of rows) ws.addRow(r).commit();
+  ws.commit();
+  await wb.commit();
+  return Buffer.concat(chunks);
+}
+
 // A zip container by hand (PKWARE APPNOTE 4.3): local header + data per entry, the central
 // directory, the end record. Sizes are whatever the test declares.
 export interface RawZipEntry {
@@ -71,6 +86,8 @@ export interface RawZipEntry {
   data: Buffer;
   method?: 0 | 8;
   declaredSize?: number;
+  /** Bit 3: sizes left out of the local header, given in a data descriptor after the data. */
+  descriptor?: boolean;
 }
 
 export function zip(entries: RawZipEntry[]): Buffer {
@@ -84,10 +101,17 @@ export function zip(entries: RawZipEntry[]): Buffer {
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(e.descriptor ? 0x08 : 0, 6);
     local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(e.data.length, 18);
-    local.writeUInt32LE(size, 22);
+    local.writeUInt32LE(e.descriptor ? 0 : e.data.length, 18);
+    local.writeUInt32LE(e.descriptor ? 0 : size, 22);
     local.writeUInt16LE(name.length, 26);
+    const descriptor = Buffer.alloc(e.descriptor ? 16 : 0);
+    if (e.descriptor) {
+      descriptor.writeUInt32LE(0x08074b50, 0);
+      descriptor.writeUInt32LE(e.data.length, 8);
+      descriptor.writeUInt32LE(size, 12);
+    }
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
@@ -97,9 +121,9 @@ export function zip(entries: RawZipEntry[]): Buffer {
     central.writeUInt32LE(size, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(offset, 42);
-    locals.push(local, name, e.data);
+    locals.push(local, name, e.data, descriptor);
     centrals.push(central, name);
-    offset += 30 + name.length + e.data.length;
+    offset += 30 + name.length + e.data.length + descriptor.length;
   }
   const cd = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
