@@ -20,7 +20,7 @@ export interface ImportLimits {
   maxBytes: number;
   maxRows: number;
 }
-export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxBytes: 20 * 1024 * 1024, maxRows: 200_000 };
+export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxBytes: 32 * 1024 * 1024, maxRows: 200_000 };
 
 export interface RowProblem {
   row: number;

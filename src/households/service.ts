@@ -307,6 +307,12 @@ export async function revealIdNumber(db: Db, keys: IdKeys, actorId: string, hous
   });
 }
 
+/** The stored ID number, for a correction that keeps it (never shown, so not a reveal). */
+export async function currentIdNumber(db: Db, keys: IdKeys, householdId: string): Promise<string | null> {
+  const sealed = await findSealedId(db, householdId);
+  return sealed ? openIdNumber(keys, sealed) : null;
+}
+
 /** A refused reveal is on the record too. */
 export async function recordRevealDenied(db: Db, actorId: string, householdId: string): Promise<void> {
   await recordAudit(db, { actorId, action: 'household.id.reveal.denied', detail: { household: householdId } });

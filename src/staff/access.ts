@@ -85,6 +85,10 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /staff/households/import/:id/commit': RECORDERS,
   'POST /staff/households/import/:id/discard': RECORDERS,
   'GET /staff/households/:id': EVERYONE,
+  'GET /staff/households/new': RECORDERS,
+  'POST /staff/households': RECORDERS,
+  'GET /staff/households/:id/edit': RECORDERS,
+  'POST /staff/households/:id': RECORDERS,
   'POST /staff/households/:id/reveal': HANDLERS,
   'POST /staff/households/:id/flags/:flagId/clear': HANDLERS,
 

@@ -77,3 +77,48 @@ t.test('the register: masked for every role, flags in plain words, the reveal an
   t.equal((await agents.investigator.post(`/staff/households/${proxy!.id}/flags/${flag!.id}/clear`, { note: '再次销号试试' })).statusCode, 409, 'once only');
   t.equal((await agents.viewer.get('/staff/households/999999')).statusCode, 404);
 });
+
+t.test('entering and correcting a household by hand: what was typed kept with each error, the ID number never sent back, every change on the record', async (t) => {
+  const ta = await testApp(t);
+  const clerk = await signIn(ta, 'clerk');
+  const form = await clerk.get('/staff/households/new');
+  t.equal(form.statusCode, 200);
+  checkMarkup(t, 'new household', form.body);
+
+  const fields = {
+    village: 'caoping', villageGroup: '2组', headName: '赵春花', idNumber: id(7), householdType: 'dibao', dangerGrade: 'C', method: 'repair',
+    programmeYear: '2021', approvedYuan: '1.5万元', acceptedOn: '2021-09-01', postedVillageFrom: '2021-03-01', postedVillageTo: '2021-03-10',
+    postedTownFrom: '2021-03-12', postedTownTo: '2021-03-22', 'archive.application': '有', 'payments.0.paidOn': '2021年10月1日',
+    'payments.0.amountYuan': '15000', 'payments.0.payeeName': '赵春花', 'payments.0.channel': '一卡通',
+  };
+  const wrong = await clerk.post('/staff/households', { ...fields, idNumber: `${id(7).slice(0, 17)}${id(7)[17] === '1' ? '2' : '1'}`, approvedYuan: '很多' });
+  t.equal(wrong.statusCode, 400);
+  t.match(wrong.body, zh('errors.households.id.checkDigit'), 'the ID error next to its field');
+  t.match(wrong.body, zh('errors.households.amount'));
+  t.match(wrong.body, 'value="很多"', 'what was typed is kept');
+  t.match(wrong.body, 'value="赵春花"');
+  t.equal((await ta.database.db.selectFrom('households').select('id').execute()).length, 0);
+
+  const created = await clerk.post('/staff/households', fields);
+  t.equal(created.statusCode, 303);
+  const householdId = String(created.headers.location).split('/').pop()!;
+  const page = await clerk.get(`/staff/households/${householdId}`);
+  t.match(page.body, zh('households.flags.archive_missing.reason', { missing: '鉴定、审批、验收、拨付凭证' }), 'the flags computed on entry');
+  t.equal((await clerk.post('/staff/households', fields)).statusCode, 409, 'the same ID, village and year twice');
+
+  const edit = await clerk.get(`/staff/households/${householdId}/edit`);
+  t.equal(edit.statusCode, 200);
+  t.notMatch(edit.body, id(7), 'the form never holds the ID number');
+  t.match(edit.body, 'value="15000.00"');
+  const version = /name="version" value="(\d+)"/.exec(edit.body)![1]!;
+  const corrected = await clerk.post(`/staff/households/${householdId}`, { ...fields, idNumber: '', version, approvedYuan: '16000' });
+  t.equal(corrected.statusCode, 303, 'an empty ID number keeps the stored one');
+  t.equal((await clerk.post(`/staff/households/${householdId}`, { ...fields, idNumber: '', version, approvedYuan: '17000' })).statusCode, 409, 'a stale form is refused');
+  const stored = await ta.database.db.selectFrom('households').select(['approved_yuan', 'id_masked', 'version']).where('id', '=', householdId).executeTakeFirstOrThrow();
+  t.same(stored, { approved_yuan: '16000.00', id_masked: `500***********${id(7).slice(-4)}`, version: 2 });
+  const history = await ta.database.db.selectFrom('household_history').select(['source', 'changes']).where('household_id', '=', householdId).orderBy('id').execute();
+  t.same(history, [{ source: 'edit', changes: { created: true } }, { source: 'edit', changes: { approvedYuan: ['15000.00', '16000.00'] } }], 'created, then corrected: only what changed');
+  const audit = await ta.database.db.selectFrom('audit_log').select(['action', 'actor_id']).where('action', 'like', 'household.%').orderBy('id').execute();
+  t.same(audit.map((a) => a.action), ['household.create', 'household.edit']);
+  t.equal((await signIn(ta, 'viewer').then((v) => v.get('/staff/households/new'))).statusCode, 403, 'viewers only read');
+});
