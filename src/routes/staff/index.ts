@@ -100,7 +100,8 @@ export function fromAnotherSite(request: FastifyRequest, publicUrl: string): boo
   const site = request.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
   const origin = request.headers.origin;
-  if (origin === undefined) return false;
+  // Browsers send "null" under Referrer-Policy: no-referrer (ours): it says nothing either way.
+  if (origin === undefined || origin === 'null') return false;
   const host = request.headers.host;
   return origin !== new URL(publicUrl).origin && origin !== `http://${host}` && origin !== `https://${host}`;
 }
