@@ -58,7 +58,8 @@ export type AuditAction =
   | 'household.import'
   | 'household.id.reveal'
   | 'household.id.reveal.denied'
-  | 'household.flag.clear';
+  | 'household.flag.clear'
+  | 'household.standard';
 
 // Every action once; a Record so that an action missing here fails the type check.
 const AUDIT_ACTION_SET: Record<AuditAction, true> = {
@@ -114,6 +115,7 @@ const AUDIT_ACTION_SET: Record<AuditAction, true> = {
   'household.id.reveal': true,
   'household.id.reveal.denied': true,
   'household.flag.clear': true,
+  'household.standard': true,
 };
 
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];

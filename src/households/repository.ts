@@ -191,6 +191,11 @@ export async function upsertStandard(
 export function listStandards(db: Db) {
   return db.selectFrom('subsidy_standards').selectAll().orderBy('household_type').orderBy('danger_grade').orderBy('method').orderBy('year_from').execute();
 }
+
+export async function deleteStandard(db: Db, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('subsidy_standards').where('id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) === 1;
+}
 // The flags, computed by the database in one statement over whole villages (a peer comparison needs
 // the village, a duplicate ID number reaches into other villages, which are then recomputed too). A
 // flag whose condition holds is raised once (its detail kept current); one whose condition stopped

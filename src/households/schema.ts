@@ -171,3 +171,19 @@ export const importIdSchema = householdIdSchema;
 export const flagParamsSchema = z.object({ id: z.string().regex(/^\d{1,18}$/), flagId: z.string().regex(/^\d{1,18}$/) });
 export const revealSchema = z.object({ reason: text({ min: 4, max: 200 }) });
 export const clearFlagSchema = z.object({ note: text({ min: 4, max: 500 }) });
+
+/** A subsidy standard as the settings form sends it. */
+export function makeStandardSchema(campaign: () => Campaign) {
+  const register = () => campaign().register;
+  const year = z.coerce.number({ error: 'errors.households.year' }).int().min(FIRST_PROGRAMME_YEAR, 'errors.households.year').max(2100, 'errors.households.year');
+  return z
+    .object({
+      householdType: listKey(() => register().householdTypes, 'errors.households.type'),
+      dangerGrade: z.enum(['C', 'D'], { error: 'errors.households.grade' }),
+      method: listKey(() => register().methods, 'errors.households.method'),
+      yearFrom: year,
+      yearTo: year,
+      amountYuan: yuan({ min: 0, required: true }),
+    })
+    .refine((s) => s.yearTo >= s.yearFrom, { message: 'errors.households.yearOrder', path: ['yearTo'] });
+}

@@ -21,7 +21,9 @@ import {
   insertImport,
   refreshFlags,
   replacePayments,
+  deleteStandard,
   updateHousehold,
+  upsertStandard,
   type NewHousehold,
   type StoredHousehold,
 } from './repository.js';
@@ -325,6 +327,33 @@ export async function clearHouseholdFlag(db: Db, actorId: string, householdId: s
     if (!kind) return false;
     await insertHistory(trx, { householdId, actorId, source: 'flag', changes: { cleared: kind, note } });
     await recordAudit(trx, { actorId, action: 'household.flag.clear', detail: { household: householdId, flag: flagId, kind } });
+    return true;
+  });
+}
+
+export interface StandardInput {
+  householdType: string;
+  dangerGrade: 'C' | 'D';
+  method: string;
+  yearFrom: number;
+  yearTo: number;
+  amountYuan: string;
+}
+
+/** A subsidy standard (补助标准) added by an admin; every household's flags are brought up to date. */
+export async function addStandard(db: Db, settings: FlagSettings, actorId: string, s: StandardInput): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await upsertStandard(trx, { ...s, updatedBy: actorId });
+    await refreshFlags(trx, null, settings);
+    await recordAudit(trx, { actorId, action: 'household.standard', detail: { ...s, change: 'add' } });
+  });
+}
+
+export async function removeStandard(db: Db, settings: FlagSettings, actorId: string, id: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await deleteStandard(trx, id))) return false;
+    await refreshFlags(trx, null, settings);
+    await recordAudit(trx, { actorId, action: 'household.standard', detail: { standard: id, change: 'remove' } });
     return true;
   });
 }

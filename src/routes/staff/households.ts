@@ -6,10 +6,10 @@ import type { Campaign, Locale } from '../../campaign.js';
 import type { HouseholdFlagKind } from '../../db/schema-households.js';
 import { HttpError } from '../../errors.js';
 import { FLAG_KINDS } from '../../households/flags.js';
-import { countFlagsByVillage, findFlags, findHistory, findHousehold, findPayments, listHouseholds, type StoredHousehold } from '../../households/repository.js';
-import { clearFlagSchema, flagParamsSchema, householdIdSchema, importIdSchema, makeHouseholdSchema, MAX_PAYMENTS, registerQuerySchema, revealSchema } from '../../households/schema.js';
+import { countFlagsByVillage, findFlags, findHistory, findHousehold, findPayments, listHouseholds, listStandards, type StoredHousehold } from '../../households/repository.js';
+import { clearFlagSchema, flagParamsSchema, householdIdSchema, importIdSchema, makeHouseholdSchema, makeStandardSchema, MAX_PAYMENTS, registerQuerySchema, revealSchema } from '../../households/schema.js';
 import { DEFAULT_IMPORT_LIMITS, ImportFileError } from '../../households/import-file.js';
-import { clearHouseholdFlag, commitPreviewedImport, discardImport, flagSettings, previewImport, revealIdNumber, saveHousehold, currentIdNumber } from '../../households/service.js';
+import { addStandard, clearHouseholdFlag, commitPreviewedImport, discardImport, flagSettings, previewImport, removeStandard, revealIdNumber, saveHousehold, currentIdNumber } from '../../households/service.js';
 import type { Translate } from '../../i18n/index.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
@@ -123,6 +123,45 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
     });
   }
 
+  // Subsidy standards (补助标准): what each type, grade and method was due in a range of years.
+  const standardSchema = makeStandardSchema(() => ctx.campaign);
+  async function renderStandards(request: FastifyRequest, reply: FastifyReply, values: FormValues = {}, errors: FieldError[] = []) {
+    const locale = request.locale;
+    const register = ctx.campaign.register;
+    const byField = Object.fromEntries(errors.map((e) => [e.field, e.message]));
+    return reply.page('staff/household-standards', {
+      title: request.t('households.standards.title'),
+      staff: request.staff,
+      standards: (await listStandards(ctx.db)).map((st) => ({
+        ...st,
+        type: listName(register.householdTypes, st.household_type, locale),
+        method: listName(register.methods, st.method, locale),
+      })),
+      types: register.householdTypes.map((i) => ({ key: i.key, label: i.name[locale], selected: values.householdType === i.key })),
+      methods: register.methods.map((i) => ({ key: i.key, label: i.name[locale], selected: values.method === i.key })),
+      grades: ['C', 'D'].map((g) => ({ key: g, selected: values.dangerGrade === g })),
+      values,
+      errors: byField,
+      errorList: errors,
+    });
+  }
+
+  app.get('/households/standards', async (request, reply) => renderStandards(request, reply));
+
+  app.post('/households/standards', async (request, reply) => {
+    const body = request.body as FormValues;
+    const parsed = standardSchema.safeParse(body);
+    if (!parsed.success) return renderStandards(request, reply.code(400), body, fieldErrors(parsed.error, request.t));
+    await addStandard(ctx.db, flagSettings(ctx.campaign), request.staff!.userId, parsed.data);
+    return reply.redirect('/staff/households/standards', 303);
+  });
+
+  app.post('/households/standards/:id/remove', async (request, reply) => {
+    const params = householdIdSchema.safeParse(request.params);
+    if (!params.success || !(await removeStandard(ctx.db, flagSettings(ctx.campaign), request.staff!.userId, params.data.id))) throw new HttpError(404);
+    return reply.redirect('/staff/households/standards', 303);
+  });
+
   app.get('/households/new', async (request, reply) => renderForm(request, reply, { village: ctx.campaign.villages[0]!.id }));
 
   app.post('/households', async (request, reply) => {
@@ -191,6 +230,7 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
       staff: request.staff,
       filters: { ...q, flag },
       canImport: request.staff!.role !== 'viewer',
+      canSetStandards: request.staff!.role === 'admin',
       villages,
       kinds: FLAG_KINDS.map((kind) => ({ kind, selected: kind === flag })),
       rows: shown.map((r) => ({

@@ -122,3 +122,27 @@ t.test('entering and correcting a household by hand: what was typed kept with ea
   t.same(audit.map((a) => a.action), ['household.create', 'household.edit']);
   t.equal((await signIn(ta, 'viewer').then((v) => v.get('/staff/households/new'))).statusCode, 403, 'viewers only read');
 });
+
+t.test('subsidy standards: an admin sets one, the register is flagged against it at once, and removing it resolves the flag', async (t) => {
+  const ta = await testApp(t);
+  const importer = await addStaff(ta, 'clerk0', 'clerk');
+  await commitImport(ta.database.db, householdKeys(TEST_SECRET), flagSettings(campaign), importer.id, [schema.parse({ ...base(1, '王大山'), village: 'gulu' })]);
+  const admin = await signIn(ta, 'admin');
+  const page = await admin.get('/staff/households/standards');
+  t.equal(page.statusCode, 200);
+  checkMarkup(t, 'standards', page.body);
+  const bad = await admin.post('/staff/households/standards', { householdType: 'dibao', dangerGrade: 'D', method: 'rebuild', yearFrom: '2022', yearTo: '2019', amountYuan: '35000' });
+  t.equal(bad.statusCode, 400);
+  t.match(bad.body, zh('errors.households.yearOrder'));
+  t.match(bad.body, 'value="2019"', 'what was typed is kept');
+  t.equal((await admin.post('/staff/households/standards', { householdType: 'dibao', dangerGrade: 'D', method: 'rebuild', yearFrom: '2017', yearTo: '2030', amountYuan: '3.5万元' })).statusCode, 303);
+  const flags = () => ta.database.db.selectFrom('household_flags').select(['kind', 'resolved_at']).execute();
+  t.match(await flags(), [{ kind: 'off_standard', resolved_at: null }], 'paid 30,000 against a standard of 35,000');
+  const [standard] = await ta.database.db.selectFrom('subsidy_standards').select('id').execute();
+  t.equal((await admin.post(`/staff/households/standards/${standard!.id}/remove`)).statusCode, 303);
+  t.match(await flags(), [{ kind: 'off_standard', resolved_at: Date }], 'resolved, kept on record');
+  const audit = await ta.database.db.selectFrom('audit_log').select('detail').where('action', '=', 'household.standard').orderBy('id').execute();
+  t.same(audit.map((a) => a.detail.change), ['add', 'remove']);
+  const inv = await signIn(ta, 'investigator');
+  t.equal((await inv.get('/staff/households/standards')).statusCode, 403, 'standards are a setting: admins only');
+});
