@@ -59,7 +59,9 @@ export type AuditAction =
   | 'household.id.reveal'
   | 'household.id.reveal.denied'
   | 'household.flag.clear'
-  | 'household.standard';
+  | 'household.standard'
+  | 'household.lead.link'
+  | 'household.lead.unlink';
 
 // Every action once; a Record so that an action missing here fails the type check.
 const AUDIT_ACTION_SET: Record<AuditAction, true> = {
@@ -116,6 +118,8 @@ const AUDIT_ACTION_SET: Record<AuditAction, true> = {
   'household.id.reveal.denied': true,
   'household.flag.clear': true,
   'household.standard': true,
+  'household.lead.link': true,
+  'household.lead.unlink': true,
 };
 
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];

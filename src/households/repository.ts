@@ -334,3 +334,63 @@ export async function closeImport(db: Db, id: string, status: 'committed' | 'dis
     .where('id', '=', id)
     .execute();
 }
+
+/** The households a lead is about, with their open flags (kinds): shown on the lead page. */
+export function findLinkedHouseholds(db: Db, reportId: string) {
+  return db
+    .selectFrom('household_leads as l')
+    .innerJoin('households as h', 'h.id', 'l.household_id')
+    .select(['h.id', 'h.village', 'h.head_name', 'h.id_masked', 'h.programme_year'])
+    .select((eb) =>
+      eb
+        .selectFrom('household_flags as f')
+        .select(sql<HouseholdFlagKind[]>`coalesce(array_agg(f.kind ORDER BY f.kind), '{}')`.as('kinds'))
+        .whereRef('f.household_id', '=', 'h.id')
+        .where('f.resolved_at', 'is', null)
+        .where('f.cleared_at', 'is', null)
+        .as('flags'),
+    )
+    .where('l.report_id', '=', reportId)
+    .orderBy('h.id')
+    .execute();
+}
+
+/** The leads about a household (ids and statuses only: what a lead says stays on the lead's page). */
+export function findLinkedLeads(db: Db, householdId: string) {
+  return db
+    .selectFrom('household_leads as l')
+    .innerJoin('reports as r', 'r.id', 'l.report_id')
+    .select(['r.id', 'r.status'])
+    .where('l.household_id', '=', householdId)
+    .orderBy('r.id')
+    .execute();
+}
+
+/** Candidates to link a lead to: by village and part of the head's name, or the masked ID's last 4. */
+export function searchHouseholds(db: Db, q: { village?: string; text: string }) {
+  const text = q.text.trim();
+  let query = db.selectFrom('households as h').select(['h.id', 'h.village', 'h.head_name', 'h.id_masked', 'h.programme_year']);
+  if (q.village) query = query.where('h.village', '=', q.village);
+  if (/^\d{3,4}[\dXx]?$/.test(text)) query = query.where('h.id_masked', 'like', `%${text.toUpperCase()}`);
+  else if (text) query = query.where('h.head_name', 'like', `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  return query.orderBy('h.village').orderBy('h.head_name').limit(50).execute();
+}
+
+export async function insertLeadLink(db: Db, householdId: string, reportId: string, actorId: string): Promise<string | null> {
+  const r = await db
+    .insertInto('household_leads')
+    .values({ household_id: householdId, report_id: reportId, linked_by: actorId })
+    .onConflict((oc) => oc.doNothing())
+    .returning('household_id')
+    .executeTakeFirst();
+  if (!r) return null;
+  const h = await db.selectFrom('households').select('village').where('id', '=', householdId).executeTakeFirstOrThrow();
+  return h.village;
+}
+
+export async function deleteLeadLink(db: Db, householdId: string, reportId: string): Promise<string | null> {
+  const r = await db.deleteFrom('household_leads').where('household_id', '=', householdId).where('report_id', '=', reportId).executeTakeFirst();
+  if (Number(r.numDeletedRows) !== 1) return null;
+  const h = await db.selectFrom('households').select('village').where('id', '=', householdId).executeTakeFirstOrThrow();
+  return h.village;
+}

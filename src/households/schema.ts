@@ -187,3 +187,9 @@ export function makeStandardSchema(campaign: () => Campaign) {
     })
     .refine((s) => s.yearTo >= s.yearFrom, { message: 'errors.households.yearOrder', path: ['yearTo'] });
 }
+
+/** The lead's household search: a village and part of a name, or the last 4 of an ID number. */
+export const linkQuerySchema = z.object({
+  village: z.string().max(40).optional().catch(undefined),
+  q: z.string().max(50).optional().catch(undefined),
+});

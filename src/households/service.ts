@@ -21,7 +21,9 @@ import {
   insertImport,
   refreshFlags,
   replacePayments,
+  deleteLeadLink,
   deleteStandard,
+  insertLeadLink,
   updateHousehold,
   upsertStandard,
   type NewHousehold,
@@ -354,6 +356,37 @@ export async function removeStandard(db: Db, settings: FlagSettings, actorId: st
     if (!(await deleteStandard(trx, id))) return false;
     await refreshFlags(trx, null, settings);
     await recordAudit(trx, { actorId, action: 'household.standard', detail: { standard: id, change: 'remove' } });
+    return true;
+  });
+}
+
+/**
+ * Staff say a lead is about a household: the household's history and the audit log record it, and
+ * its "named in a lead" flag is raised. False when the household or the lead does not exist.
+ */
+export async function linkLead(db: Db, settings: FlagSettings, actorId: string, leadId: string, householdId: string): Promise<boolean> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const village = await insertLeadLink(trx, householdId, leadId, actorId);
+      if (!village) return true;
+      await insertHistory(trx, { householdId, actorId, source: 'lead', changes: { linked: leadId } });
+      await refreshFlags(trx, [village], settings);
+      await recordAudit(trx, { actorId, action: 'household.lead.link', reportId: leadId, detail: { household: householdId } });
+      return true;
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23503') return false;
+    throw err;
+  }
+}
+
+export async function unlinkLead(db: Db, settings: FlagSettings, actorId: string, leadId: string, householdId: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const village = await deleteLeadLink(trx, householdId, leadId);
+    if (!village) return false;
+    await insertHistory(trx, { householdId, actorId, source: 'lead', changes: { unlinked: leadId } });
+    await refreshFlags(trx, [village], settings);
+    await recordAudit(trx, { actorId, action: 'household.lead.unlink', reportId: leadId, detail: { household: householdId } });
     return true;
   });
 }

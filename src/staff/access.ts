@@ -44,6 +44,9 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /staff/leads/:id/question': HANDLERS,
   'POST /staff/leads/:id/handled': HANDLERS,
   'POST /staff/leads/:id/problem': HANDLERS,
+  'GET /staff/leads/:id/households': HANDLERS,
+  'POST /staff/leads/:id/households': HANDLERS,
+  'POST /staff/leads/:id/households/:householdId/unlink': HANDLERS,
   // Past the door, LEAD_ACCESS decides (and a refusal is audited).
   'POST /staff/leads/:id/reveal': READERS,
   'GET /staff/leads/:id/attachments/:attachmentId': EVERYONE,

@@ -3,14 +3,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Campaign, Locale } from '../../campaign.js';
+import type { StaffRole } from '../../db/schema.js';
 import type { HouseholdFlagKind } from '../../db/schema-households.js';
 import { HttpError } from '../../errors.js';
 import { FLAG_KINDS } from '../../households/flags.js';
-import { countFlagsByVillage, findFlags, findHistory, findHousehold, findPayments, listHouseholds, listStandards, type StoredHousehold } from '../../households/repository.js';
-import { clearFlagSchema, flagParamsSchema, householdIdSchema, importIdSchema, makeHouseholdSchema, makeStandardSchema, MAX_PAYMENTS, registerQuerySchema, revealSchema } from '../../households/schema.js';
+import { countFlagsByVillage, findFlags, findHistory, findHousehold, findPayments, listHouseholds, listStandards, findLinkedHouseholds, findLinkedLeads, searchHouseholds, type StoredHousehold } from '../../households/repository.js';
+import { clearFlagSchema, flagParamsSchema, householdIdSchema, importIdSchema, linkQuerySchema, makeHouseholdSchema, makeStandardSchema, MAX_PAYMENTS, registerQuerySchema, revealSchema } from '../../households/schema.js';
 import { DEFAULT_IMPORT_LIMITS, ImportFileError } from '../../households/import-file.js';
-import { addStandard, clearHouseholdFlag, commitPreviewedImport, discardImport, flagSettings, previewImport, removeStandard, revealIdNumber, saveHousehold, currentIdNumber } from '../../households/service.js';
+import { addStandard, clearHouseholdFlag, linkLead, unlinkLead, commitPreviewedImport, discardImport, flagSettings, previewImport, removeStandard, revealIdNumber, saveHousehold, currentIdNumber } from '../../households/service.js';
 import type { Translate } from '../../i18n/index.js';
+import { findLead } from '../../leads/repository.js';
+import { ROUTE_ACCESS } from '../../staff/access.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
 
@@ -247,6 +250,8 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
     const household = await findHousehold(ctx.db, id);
     if (!household) throw new HttpError(404);
     const [payments, flags, history] = await Promise.all([findPayments(ctx.db, id), findFlags(ctx.db, id), findHistory(ctx.db, id)]);
+    // Which leads name the household: for those who may open leads (a clerk never learns it).
+    const seesLeads = (ROUTE_ACCESS['GET /staff/leads/:id'] as readonly StaffRole[]).includes(request.staff!.role);
     const locale = request.locale;
     const register = ctx.campaign.register;
     const role = request.staff!.role;
@@ -259,6 +264,7 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
       method: listName(register.methods, household.method, locale),
       archive: register.archiveItems.map((i) => ({ name: i.name[locale], present: (household.archive as Record<string, boolean>)[i.key] === true })),
       payments,
+      leads: seesLeads ? await findLinkedLeads(ctx.db, id) : [],
       flags: flags.map((f) => ({
         ...f,
         reason: flagReason(request.t, ctx.campaign, locale, f.kind, f.detail),
@@ -340,6 +346,46 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
     if (!params.success) throw new HttpError(404);
     await discardImport(ctx.db, params.data.id);
     return reply.redirect('/staff/households/import', 303);
+  });
+
+  // A lead and the households it is about: linked by admins and investigators on the lead's side.
+  async function leadOr404(params: unknown) {
+    const parsed = householdIdSchema.safeParse(params);
+    const lead = parsed.success ? await findLead(ctx.db, parsed.data.id) : undefined;
+    if (!lead) throw new HttpError(404);
+    return lead;
+  }
+
+  app.get('/leads/:id/households', async (request, reply) => {
+    const lead = await leadOr404(request.params);
+    const q = linkQuerySchema.parse(request.query);
+    const linked = await findLinkedHouseholds(ctx.db, lead.id);
+    const found = q.q || q.village ? await searchHouseholds(ctx.db, { village: q.village, text: q.q ?? '' }) : [];
+    const linkedIds = new Set(linked.map((h) => h.id));
+    return reply.page('staff/lead-households', {
+      title: request.t('households.leads.title'),
+      staff: request.staff,
+      lead,
+      linked: linked.map((h) => ({ ...h, flags: h.flags ?? [] })),
+      query: q,
+      searched: Boolean(q.q || q.village),
+      villages: ctx.campaign.villages.map((v) => ({ id: v.id, selected: v.id === (q.village ?? lead.village) })),
+      found: found.map((h) => ({ ...h, linked: linkedIds.has(h.id) })),
+    });
+  });
+
+  app.post('/leads/:id/households', async (request, reply) => {
+    const lead = await leadOr404(request.params);
+    const household = householdIdSchema.safeParse({ id: (request.body as FormValues).household });
+    if (!household.success || !(await linkLead(ctx.db, flagSettings(ctx.campaign), request.staff!.userId, lead.id, household.data.id))) throw new HttpError(404);
+    return reply.redirect(`/staff/leads/${lead.id}/households`, 303);
+  });
+
+  app.post('/leads/:id/households/:householdId/unlink', async (request, reply) => {
+    const lead = await leadOr404(request.params);
+    const household = householdIdSchema.safeParse({ id: (request.params as { householdId?: string }).householdId });
+    if (!household.success || !(await unlinkLead(ctx.db, flagSettings(ctx.campaign), request.staff!.userId, lead.id, household.data.id))) throw new HttpError(404);
+    return reply.redirect(`/staff/leads/${lead.id}/households`, 303);
   });
 
   app.get('/households/:id', async (request, reply) => {

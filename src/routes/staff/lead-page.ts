@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../../errors.js';
+import { findLinkedHouseholds } from '../../households/repository.js';
 import { chinaDate } from '../../leads/calendar.js';
 import { findLead, findPublicUpdates, findRelated, findTimeline, listAssignable } from '../../leads/repository.js';
 import { OUTCOMES, TRANSITIONS } from '../../leads/workflow.js';
@@ -61,6 +62,8 @@ export async function renderLead(
     identity,
     files: await attachmentsView(ctx, staff, lead),
     problems: await leadProblemsView(ctx, staff, lead, values as Record<string, unknown>),
+    households: (await findLinkedHouseholds(ctx.db, lead.id)).map((h) => ({ ...h, flags: h.flags ?? [] })),
+    canLinkHouseholds: staff.role === 'admin' || staff.role === 'investigator',
     next: TRANSITIONS[lead.status],
     outcomes: OUTCOMES,
     assignable: assignable.map((a) => ({ ...a, selected: a.id === lead.assignee_id })),

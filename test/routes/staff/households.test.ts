@@ -146,3 +146,47 @@ t.test('subsidy standards: an admin sets one, the register is flagged against it
   const inv = await signIn(ta, 'investigator');
   t.equal((await inv.get('/staff/households/standards')).statusCode, 403, 'standards are a setting: admins only');
 });
+
+t.test('a lead and the households it is about: found by name or ID tail, linked both ways, flagged, unlinked on the record', async (t) => {
+  const ta = await testApp(t);
+  const importer = await addStaff(ta, 'clerk0', 'clerk');
+  await commitImport(ta.database.db, householdKeys(TEST_SECRET), flagSettings(campaign), importer.id, [
+    schema.parse({ ...base(1, '王大山'), village: 'gulu' }),
+    schema.parse({ ...base(2, '刘小梅'), village: 'gulu' }),
+  ]);
+  const report = await ta.app.inject({ method: 'POST', url: '/api/v1/reports', payload: { category: 'funds', description: '王大山家的补助被村里扣了五千元，说是手续费。', village: 'gulu' } });
+  t.equal(report.statusCode, 201);
+  const [lead] = await ta.database.db.selectFrom('reports').select('id').execute();
+  const [wang] = await ta.database.db.selectFrom('households').select('id').where('head_name', '=', '王大山').execute();
+  const inv = await signIn(ta, 'investigator');
+
+  const byName = await inv.get(`/staff/leads/${lead!.id}/households?village=gulu&q=${encodeURIComponent('大山')}`);
+  t.equal(byName.statusCode, 200);
+  checkMarkup(t, 'lead households', byName.body);
+  t.match(byName.body, `name="household" value="${wang!.id}"`, 'found by part of the name');
+  t.notMatch(byName.body, '刘小梅');
+  const byTail = await inv.get(`/staff/leads/${lead!.id}/households?q=${id(2).slice(-4)}`);
+  t.match(byTail.body, '刘小梅', 'found by the last 4 of the ID number');
+  t.notMatch(byTail.body, id(2), 'still masked');
+
+  t.equal((await inv.post(`/staff/leads/${lead!.id}/households`, { household: wang!.id })).statusCode, 303);
+  t.equal((await inv.post(`/staff/leads/${lead!.id}/households`, { household: wang!.id })).statusCode, 303, 'linking twice is harmless');
+  t.equal((await inv.post(`/staff/leads/${lead!.id}/households`, { household: '999999' })).statusCode, 404);
+  const flags = () => ta.database.db.selectFrom('household_flags').select(['kind', 'resolved_at']).where('household_id', '=', wang!.id).execute();
+  t.match(await flags(), [{ kind: 'named_in_lead', resolved_at: null }], 'the household is flagged as named in a lead');
+  const leadPage = await inv.get(`/staff/leads/${lead!.id}`);
+  t.match(leadPage.body, `<a href="/staff/households/${wang!.id}">王大山</a>`, 'the lead shows the household');
+  t.match(leadPage.body, zh('households.flags.named_in_lead.label'), 'with its flags');
+  const viewer = await signIn(ta, 'viewer');
+  t.match((await viewer.get(`/staff/households/${wang!.id}`)).body, `href="/staff/leads/${lead!.id}"`, 'the household shows its lead');
+  const clerk = await signIn(ta, 'clerk');
+  t.notMatch((await clerk.get(`/staff/households/${wang!.id}`)).body, `/staff/leads/${lead!.id}`, 'but not to a clerk, who never sees leads');
+  for (const agent of [clerk, viewer]) t.equal((await agent.post(`/staff/leads/${lead!.id}/households`, { household: wang!.id })).statusCode, 403);
+
+  t.equal((await inv.post(`/staff/leads/${lead!.id}/households/${wang!.id}/unlink`)).statusCode, 303);
+  t.match(await flags(), [{ kind: 'named_in_lead', resolved_at: Date }], 'unlinked: the flag resolved, kept');
+  const audit = await ta.database.db.selectFrom('audit_log').select(['action', 'report_id']).where('action', 'like', 'household.lead.%').orderBy('id').execute();
+  t.same(audit, [{ action: 'household.lead.link', report_id: lead!.id }, { action: 'household.lead.unlink', report_id: lead!.id }]);
+  const history = await ta.database.db.selectFrom('household_history').select('changes').where('household_id', '=', wang!.id).where('source', '=', 'lead').orderBy('id').execute();
+  t.same(history.map((h) => h.changes), [{ linked: lead!.id }, { unlinked: lead!.id }]);
+});
