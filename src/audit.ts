@@ -61,7 +61,8 @@ export type AuditAction =
   | 'household.flag.clear'
   | 'household.standard'
   | 'household.lead.link'
-  | 'household.lead.unlink';
+  | 'household.lead.unlink'
+  | 'household.export';
 
 // Every action once; a Record so that an action missing here fails the type check.
 const AUDIT_ACTION_SET: Record<AuditAction, true> = {
@@ -120,6 +121,7 @@ const AUDIT_ACTION_SET: Record<AuditAction, true> = {
   'household.standard': true,
   'household.lead.link': true,
   'household.lead.unlink': true,
+  'household.export': true,
 };
 
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];

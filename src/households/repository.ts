@@ -134,6 +134,17 @@ export interface RegisterFilter {
 
 /** A page of the register, newest first by id, with each household's open flags (kinds). */
 export function listHouseholds(db: Db, f: RegisterFilter, page: { before?: string; size: number }) {
+  let q = filtered(db, f);
+  if (page.before) q = q.where('h.id', '<', page.before);
+  return q.orderBy('h.id', 'desc').limit(page.size + 1).execute();
+}
+
+/** Every household the filter matches, in village and id order, for the (masked) export. */
+export function exportHouseholds(db: Db, f: RegisterFilter) {
+  return filtered(db, f).orderBy('h.village').orderBy('h.id').execute();
+}
+
+function filtered(db: Db, f: RegisterFilter) {
   let q = db
     .selectFrom('households as h')
     .select(['h.id', 'h.village', 'h.village_group', 'h.head_name', 'h.id_masked', 'h.household_type', 'h.danger_grade', 'h.method', 'h.programme_year', 'h.approved_yuan'])
@@ -163,8 +174,7 @@ export function listHouseholds(db: Db, f: RegisterFilter, page: { before?: strin
       ),
     );
   }
-  if (page.before) q = q.where('h.id', '<', page.before);
-  return q.orderBy('h.id', 'desc').limit(page.size + 1).execute();
+  return q;
 }
 
 /** Per village: households and open flags by kind (the register's overview and the list's filter). */

@@ -390,3 +390,8 @@ export async function unlinkLead(db: Db, settings: FlagSettings, actorId: string
     return true;
   });
 }
+
+/** A (masked) export of the register is on the record, with what it held. */
+export async function recordHouseholdExport(db: Db, actorId: string, detail: { village: string; flag: string | null; rows: number }): Promise<void> {
+  await recordAudit(db, { actorId, action: 'household.export', detail });
+}

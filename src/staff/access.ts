@@ -88,6 +88,7 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /staff/households/import/:id/commit': RECORDERS,
   'POST /staff/households/import/:id/discard': RECORDERS,
   'GET /staff/households/:id': EVERYONE,
+  'GET /staff/households/export.csv': EVERYONE,
   'GET /staff/households/new': RECORDERS,
   'GET /staff/households/standards': ADMIN,
   'POST /staff/households/standards': ADMIN,

@@ -1,5 +1,6 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { toCsv } from '../../csv.js';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Campaign, Locale } from '../../campaign.js';
@@ -7,10 +8,10 @@ import type { StaffRole } from '../../db/schema.js';
 import type { HouseholdFlagKind } from '../../db/schema-households.js';
 import { HttpError } from '../../errors.js';
 import { FLAG_KINDS } from '../../households/flags.js';
-import { countFlagsByVillage, findFlags, findHistory, findHousehold, findPayments, listHouseholds, listStandards, findLinkedHouseholds, findLinkedLeads, searchHouseholds, type StoredHousehold } from '../../households/repository.js';
+import { countFlagsByVillage, findFlags, findHistory, findHousehold, findPayments, exportHouseholds, listHouseholds, listStandards, findLinkedHouseholds, findLinkedLeads, searchHouseholds, type StoredHousehold } from '../../households/repository.js';
 import { clearFlagSchema, flagParamsSchema, householdIdSchema, importIdSchema, linkQuerySchema, makeHouseholdSchema, makeStandardSchema, MAX_PAYMENTS, registerQuerySchema, revealSchema } from '../../households/schema.js';
 import { DEFAULT_IMPORT_LIMITS, ImportFileError } from '../../households/import-file.js';
-import { addStandard, clearHouseholdFlag, linkLead, unlinkLead, commitPreviewedImport, discardImport, flagSettings, previewImport, removeStandard, revealIdNumber, saveHousehold, currentIdNumber } from '../../households/service.js';
+import { addStandard, clearHouseholdFlag, linkLead, recordHouseholdExport, unlinkLead, commitPreviewedImport, discardImport, flagSettings, previewImport, removeStandard, revealIdNumber, saveHousehold, currentIdNumber } from '../../households/service.js';
 import type { Translate } from '../../i18n/index.js';
 import { findLead } from '../../leads/repository.js';
 import { ROUTE_ACCESS } from '../../staff/access.js';
@@ -242,8 +243,31 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
         method: listName(ctx.campaign.register.methods, r.method, locale),
         flags: r.flags ?? [],
       })),
+      exportHref: `/staff/households/export.csv?${filterQuery}`,
       next: rows.length > PAGE ? `/staff/households?${new URLSearchParams([...filterQuery, ['before', shown.at(-1)!.id]])}` : null,
     });
+  });
+
+  // The register as CSV, ID numbers masked (an unmasked export is not offered), every export audited.
+  app.get('/households/export.csv', async (request, reply) => {
+    const q = registerQuerySchema.parse(request.query);
+    const flag = q.flag === 'any' || FLAG_KINDS.includes(q.flag as HouseholdFlagKind) ? (q.flag as HouseholdFlagKind | 'any') : undefined;
+    const rows = await exportHouseholds(ctx.db, { village: q.village, flag, year: q.year, name: q.name });
+    const t = request.t;
+    const locale = request.locale;
+    const villageName = (id: string) => ctx.campaign.villages.find((v) => v.id === id)?.name[locale] ?? id;
+    const header = ['village', 'villageGroup', 'headName', 'idNumber', 'householdType', 'dangerGrade', 'method', 'programmeYear', 'approvedYuan'].map((f) => t(`households.fields.${f}`));
+    const body = toCsv([
+      [...header, t('households.flagsTitle')],
+      ...rows.map((r) => [
+        villageName(r.village), r.village_group, r.head_name, r.id_masked,
+        listName(ctx.campaign.register.householdTypes, r.household_type, locale), r.danger_grade,
+        listName(ctx.campaign.register.methods, r.method, locale), r.programme_year, r.approved_yuan,
+        (r.flags ?? []).map((k) => t(`households.flags.${k}.label`)).join(locale === 'zh-CN' ? '、' : '; '),
+      ]),
+    ]);
+    await recordHouseholdExport(ctx.db, request.staff!.userId, { village: q.village ?? 'all', flag: flag ?? null, rows: rows.length });
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="households.csv"').send(body);
   });
 
   async function renderHousehold(request: FastifyRequest, reply: FastifyReply, id: string, extra: { errors?: FieldError[]; revealed?: string } = {}) {

@@ -190,3 +190,23 @@ t.test('a lead and the households it is about: found by name or ID tail, linked 
   const history = await ta.database.db.selectFrom('household_history').select('changes').where('household_id', '=', wang!.id).where('source', '=', 'lead').orderBy('id').execute();
   t.same(history.map((h) => h.changes), [{ linked: lead!.id }, { unlinked: lead!.id }]);
 });
+
+t.test('the register’s CSV: IDs masked, formula cells neutralised, filters honoured, audited', async (t) => {
+  const ta = await testApp(t);
+  const importer = await addStaff(ta, 'clerk0', 'clerk');
+  await commitImport(ta.database.db, householdKeys(TEST_SECRET), flagSettings(campaign), importer.id, [
+    schema.parse({ ...base(1, '=HYPERLINK("http://evil.example","王")'), village: 'gulu' }),
+    schema.parse({ ...base(2, '刘小梅'), village: 'caoping' }),
+  ]);
+  const viewer = await signIn(ta, 'viewer');
+  const all = await viewer.get('/staff/households/export.csv');
+  t.equal(all.statusCode, 200);
+  t.match(String(all.headers['content-type']), 'text/csv');
+  for (const serial of [1, 2]) t.notMatch(all.body, id(serial), 'no full ID number');
+  t.match(all.body, `500***********${id(1).slice(-4)}`);
+  t.match(all.body, `"'=HYPERLINK(""http://evil.example"",""王"")"`, 'the formula is neutralised');
+  const gulu = await viewer.get('/staff/households/export.csv?village=gulu');
+  t.notMatch(gulu.body, '刘小梅', 'only the chosen village');
+  const audit = await ta.database.db.selectFrom('audit_log').select('detail').where('action', '=', 'household.export').orderBy('id').execute();
+  t.same(audit.map((a) => a.detail), [{ village: 'all', flag: null, rows: 2 }, { village: 'gulu', flag: null, rows: 1 }]);
+});
