@@ -16,6 +16,8 @@ export interface QueueFilters {
   receivedFrom?: Date;
   receivedTo?: Date;
   text?: string;
+  /** Only leads linked to a household of the register with an open flag. */
+  householdFlagged?: boolean;
 }
 
 export interface Cursor {
@@ -66,6 +68,20 @@ export function queueQuery(db: Db, f: QueueFilters, cursor: Cursor | null) {
   if (f.dueBy) q = q.where('r.due_on', '<=', f.dueBy);
   if (f.receivedFrom) q = q.where('r.received_at', '>=', f.receivedFrom);
   if (f.receivedTo) q = q.where('r.received_at', '<', f.receivedTo);
+  if (f.householdFlagged) {
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('household_leads as hl')
+          .innerJoin('household_flags as hf', 'hf.household_id', 'hl.household_id')
+          .select(sql.lit(1).as('one'))
+          .whereRef('hl.report_id', '=', 'r.id')
+          .where('hf.resolved_at', 'is', null)
+          .where('hf.cleared_at', 'is', null)
+          .where('hf.kind', '<>', 'named_in_lead'),
+      ),
+    );
+  }
   if (f.text) {
     // Plain substring match: works for Chinese, which has no spaces between words.
     const p = likePattern(f.text);

@@ -20,6 +20,7 @@ export const queueQuerySchema = z.object({
   assignee: optionalOf(z.string().regex(/^(\d{1,18}|none|me)$/)).catch(undefined),
   overdue: optionalOf(z.literal('1')).catch(undefined),
   soon: optionalOf(z.literal('1')).catch(undefined),
+  flagged: optionalOf(z.literal('1')).catch(undefined),
   from: optionalOf(isoDay).catch(undefined),
   to: optionalOf(isoDay).catch(undefined),
   q: optionalOf(z.string().trim().max(100)).catch(undefined),

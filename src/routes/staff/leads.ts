@@ -40,6 +40,7 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
       receivedFrom: q.from ? new Date(`${q.from}T00:00:00+08:00`) : undefined,
       receivedTo: q.to ? new Date(Date.parse(`${q.to}T00:00:00+08:00`) + 86_400_000) : undefined,
       text: q.q,
+      householdFlagged: q.flagged === '1',
     };
     const cursor = q.after ? decodeCursor(q.after) : null;
     const [page, byStatus, assignable] = await Promise.all([findQueuePage(ctx.db, filters, cursor), statusCounts(), assignableStaff()]);

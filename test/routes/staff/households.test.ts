@@ -210,3 +210,23 @@ t.test('the register’s CSV: IDs masked, formula cells neutralised, filters hon
   const audit = await ta.database.db.selectFrom('audit_log').select('detail').where('action', '=', 'household.export').orderBy('id').execute();
   t.same(audit.map((a) => a.detail), [{ village: 'all', flag: null, rows: 2 }, { village: 'gulu', flag: null, rows: 1 }]);
 });
+
+t.test('the queue filters to leads about households with an open flag (a flag other than being named in a lead)', async (t) => {
+  const ta = await testApp(t);
+  const importer = await addStaff(ta, 'clerk0', 'clerk');
+  await commitImport(ta.database.db, householdKeys(TEST_SECRET), flagSettings(campaign), importer.id, [
+    schema.parse({ ...base(1, '王大山'), village: 'gulu' }),
+    schema.parse({ ...base(2, '刘小梅', { payments: [{ paidOn: '2020-11-01', amountYuan: '30000', payeeName: '别人' }] }), village: 'gulu' }),
+  ]);
+  const [clean, proxy] = await ta.database.db.selectFrom('households').select('id').orderBy('id').execute();
+  for (let i = 0; i < 3; i++) t.equal((await ta.app.inject({ method: 'POST', url: '/api/v1/reports', payload: { category: 'funds', description: `第${i + 1}条：补助发放有问题，请核查。` } })).statusCode, 201);
+  const [a, b, c] = await ta.database.db.selectFrom('reports').select('id').orderBy('id').execute();
+  const inv = await signIn(ta, 'investigator');
+  await inv.post(`/staff/leads/${a!.id}/households`, { household: clean!.id });
+  await inv.post(`/staff/leads/${b!.id}/households`, { household: proxy!.id });
+  const ids = (html: string) => [...html.matchAll(/<td><a href="\/staff\/leads\/(\d+)">/g)].map((m) => m[1]);
+  t.same(ids((await inv.get('/staff/leads')).body).sort(), [a!.id, b!.id, c!.id].sort());
+  const flagged = await inv.get('/staff/leads?flagged=1');
+  t.same(ids(flagged.body), [b!.id], 'only the lead about the household paid to someone else');
+  t.match(flagged.body, 'name="flagged" value="1" checked');
+});
