@@ -33,6 +33,9 @@ declare module 'fastify' {
  * asks, and the address is compared, never kept. This file stays the one place that reads it.
  */
 export function fromThisMachine(request: FastifyRequest): boolean {
+  // Behind a reverse proxy on the same machine every peer is loopback: a request the proxy
+  // forwarded (it says so in these headers) came from elsewhere.
+  if (request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined || request.headers['x-real-ip'] !== undefined) return false;
   const peer = request.socket.remoteAddress;
   return peer !== undefined && isLoopbackHost(peer);
 }

@@ -25,6 +25,10 @@ t.test('the link creates the first admin once, from this machine only', async (t
 
   t.equal((await get(ta, url, { remoteAddress: REMOTE })).statusCode, 404, 'refused from another machine');
   t.equal((await get(ta, url, { remoteAddress: REMOTE, headers: { 'x-forwarded-for': '127.0.0.1' } })).statusCode, 404, 'a forwarded-for header does not make a client local');
+  for (const header of ['x-forwarded-for', 'forwarded', 'x-real-ip']) {
+    const res = await get(ta, url, { headers: { [header]: header === 'forwarded' ? 'for=203.0.113.9' : '203.0.113.9' } });
+    t.equal(res.statusCode, 404, `through a proxy on this machine (${header}): not local`);
+  }
   t.equal((await post(ta, url, GOOD, REMOTE)).statusCode, 404, 'nor can another machine post the form');
   t.equal((await get(ta, '/staff/setup/not-a-token')).statusCode, 404, 'an unknown link');
 
