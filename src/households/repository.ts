@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { HouseholdFlagKind, HouseholdsTable } from '../db/schema-households.js';
 import type { FlagSettings } from './flags.js';
@@ -124,6 +124,16 @@ export async function clearFlag(db: Db, flagId: string, householdId: string, act
   return r?.kind ?? null;
 }
 
+/** A household's open flags (neither resolved nor cleared), as a list of kinds, for `h`. */
+const openFlagKinds = (eb: ExpressionBuilder<Database & { h: HouseholdsTable }, 'h'>) =>
+  eb
+    .selectFrom('household_flags as f')
+    .select(sql<HouseholdFlagKind[]>`coalesce(array_agg(f.kind ORDER BY f.kind), '{}')`.as('kinds'))
+    .whereRef('f.household_id', '=', 'h.id')
+    .where('f.resolved_at', 'is', null)
+    .where('f.cleared_at', 'is', null)
+    .as('flags');
+
 export interface RegisterFilter {
   village?: string;
   flag?: HouseholdFlagKind | 'any';
@@ -148,15 +158,7 @@ function filtered(db: Db, f: RegisterFilter) {
   let q = db
     .selectFrom('households as h')
     .select(['h.id', 'h.village', 'h.village_group', 'h.head_name', 'h.id_masked', 'h.household_type', 'h.danger_grade', 'h.method', 'h.programme_year', 'h.approved_yuan'])
-    .select((eb) =>
-      eb
-        .selectFrom('household_flags as f')
-        .select(sql<HouseholdFlagKind[]>`coalesce(array_agg(f.kind ORDER BY f.kind), '{}')`.as('kinds'))
-        .whereRef('f.household_id', '=', 'h.id')
-        .where('f.resolved_at', 'is', null)
-        .where('f.cleared_at', 'is', null)
-        .as('flags'),
-    );
+    .select(openFlagKinds);
   if (f.village) q = q.where('h.village', '=', f.village);
   if (f.year) q = q.where('h.programme_year', '=', f.year);
   if (f.name) q = q.where('h.head_name', 'like', `%${f.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
@@ -351,15 +353,7 @@ export function findLinkedHouseholds(db: Db, reportId: string) {
     .selectFrom('household_leads as l')
     .innerJoin('households as h', 'h.id', 'l.household_id')
     .select(['h.id', 'h.village', 'h.head_name', 'h.id_masked', 'h.programme_year'])
-    .select((eb) =>
-      eb
-        .selectFrom('household_flags as f')
-        .select(sql<HouseholdFlagKind[]>`coalesce(array_agg(f.kind ORDER BY f.kind), '{}')`.as('kinds'))
-        .whereRef('f.household_id', '=', 'h.id')
-        .where('f.resolved_at', 'is', null)
-        .where('f.cleared_at', 'is', null)
-        .as('flags'),
-    )
+    .select(openFlagKinds)
     .where('l.report_id', '=', reportId)
     .orderBy('h.id')
     .execute();
