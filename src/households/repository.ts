@@ -134,12 +134,27 @@ const openFlagKinds = (eb: ExpressionBuilder<Database & { h: HouseholdsTable }, 
     .where('f.cleared_at', 'is', null)
     .as('flags');
 
+/**
+ * Conditions on a household `h` that the list filters by and the overview counts by, defined once
+ * so that every figure links to a list of exactly that many. A re-check does not match when any
+ * field it checked was recorded as differing (false).
+ */
+export const HOUSEHOLD_STATES = {
+  flagged: sql<boolean>`EXISTS (SELECT 1 FROM household_flags f WHERE f.household_id = h.id AND f.resolved_at IS NULL AND f.cleared_at IS NULL)`,
+  drawn: sql<boolean>`EXISTS (SELECT 1 FROM recheck_items i WHERE i.household_id = h.id)`,
+  rechecked: sql<boolean>`EXISTS (SELECT 1 FROM recheck_items i WHERE i.household_id = h.id AND i.recorded_at IS NOT NULL)`,
+  mismatch: sql<boolean>`EXISTS (SELECT 1 FROM recheck_items i, jsonb_each(i.fields) e WHERE i.household_id = h.id AND i.recorded_at IS NOT NULL AND e.value = 'false'::jsonb)`,
+};
+export const RECHECK_STATES = ['drawn', 'rechecked', 'mismatch'] as const;
+
 export interface RegisterFilter {
   village?: string;
-  flag?: HouseholdFlagKind | 'any';
+  /** A kind, 'any' open flag, or 'none' (no open flag). */
+  flag?: HouseholdFlagKind | 'any' | 'none';
   year?: number;
   /** Part of a head of household's name. */
   name?: string;
+  recheck?: (typeof RECHECK_STATES)[number];
 }
 
 /** A page of the register, newest first by id, with each household's open flags (kinds). */
@@ -162,7 +177,9 @@ function filtered(db: Db, f: RegisterFilter) {
   if (f.village) q = q.where('h.village', '=', f.village);
   if (f.year) q = q.where('h.programme_year', '=', f.year);
   if (f.name) q = q.where('h.head_name', 'like', `%${f.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-  if (f.flag) {
+  if (f.recheck) q = q.where(HOUSEHOLD_STATES[f.recheck]);
+  if (f.flag === 'none') q = q.where(sql<boolean>`NOT ${HOUSEHOLD_STATES.flagged}`);
+  else if (f.flag) {
     const flag = f.flag;
     q = q.where((eb) =>
       eb.exists(

@@ -163,8 +163,11 @@ export const registerQuerySchema = z.object({
   flag: z.string().max(40).optional().catch(undefined),
   year: z.coerce.number().int().min(FIRST_PROGRAMME_YEAR).max(2100).optional().catch(undefined),
   name: z.string().max(50).optional().catch(undefined),
+  recheck: z.string().max(20).optional().catch(undefined),
   before: z.string().regex(/^\d{1,18}$/).optional().catch(undefined),
 });
+
+export type RegisterQuery = z.infer<typeof registerQuerySchema>;
 
 export const householdIdSchema = z.object({ id: z.string().regex(/^\d{1,18}$/) });
 export const importIdSchema = householdIdSchema;

@@ -9,6 +9,7 @@ export interface RowFilters {
   progress?: ProblemProgress;
   /** 'YYYY-MM-DD': not done and due before this day. */
   overdueBefore?: string;
+  source?: 'lead' | 'self_check' | 'register';
 }
 
 /** Rows of the list, in the template's order: village, then category (its number), then entry. */
@@ -24,6 +25,7 @@ export function findRows(db: Db, f: RowFilters) {
   if (f.category) q = q.where('p.category', '=', f.category);
   if (f.progress) q = q.where('p.progress', '=', f.progress);
   if (f.overdueBefore) q = q.where('p.progress', '<>', 'done').where('p.deadline', '<', f.overdueBefore);
+  if (f.source) q = q.where('p.source', '=', f.source);
   return q
     .orderBy('p.village')
     .orderBy(sql`array_position(array['funds','policy','duty','integrity'], p.category)`)

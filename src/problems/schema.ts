@@ -44,6 +44,7 @@ export const listQuerySchema = z.object({
   category: optionalOf(z.enum(CATEGORIES)).catch(undefined),
   progress: optionalOf(z.enum(PROGRESS)).catch(undefined),
   overdue: optionalOf(z.literal('1')).catch(undefined),
+  source: optionalOf(z.enum(['lead', 'self_check', 'register'])).catch(undefined),
 });
 
 export const rowIdSchema = z.object({ id: z.string().regex(/^\d{1,18}$/) });

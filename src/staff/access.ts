@@ -88,6 +88,8 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /staff/households/import/:id/commit': RECORDERS,
   'POST /staff/households/import/:id/discard': RECORDERS,
   'GET /staff/households/:id': EVERYONE,
+  'GET /staff/households/overview': EVERYONE,
+  'GET /staff/households/report': EVERYONE,
   'GET /staff/households/export.csv': EVERYONE,
   'GET /staff/households/new': RECORDERS,
   'GET /staff/households/standards': ADMIN,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { staleWhileRevalidate } from '../../cache.js';
 import { barChart, stackedChart } from '../../dashboard/charts.js';
 import { dashboardCounts } from '../../dashboard/counts.js';
+import { registerCharts, registerOverview } from '../../households/overview/service.js';
 import { chinaDate } from '../../leads/calendar.js';
 import { CHANNELS, STATUSES } from '../../leads/schema.js';
 import { PROGRESS } from '../../problems/schema.js';
@@ -26,7 +27,8 @@ const lastDayOf = (month: string) => {
 export default async function dashboardRoutes(app: FastifyInstance, ctx: StaffContext) {
   const counts = staleWhileRevalidate(DASHBOARD_TTL_MS, async () => {
     const today = chinaDate(new Date());
-    return { today, ...(await dashboardCounts(ctx.db, today)) };
+    const [leads, register] = await Promise.all([dashboardCounts(ctx.db, today), registerOverview(ctx.db, ctx.campaign)]);
+    return { today, ...leads, register };
   });
 
   app.get('/dashboard', async (request, reply) => {
@@ -90,6 +92,11 @@ export default async function dashboardRoutes(app: FastifyInstance, ctx: StaffCo
       ]),
       overdueLeads: { n: c.overdueLeads, href: '/staff/leads?overdue=1' },
       overdueRows: { n: c.problems.reduce((a, s) => a + s.overdue, 0), href: '/staff/problems?overdue=1' },
+      register: registerCharts(
+        c.register.villages,
+        { clean: t('households.overview.clean'), flagged: t('households.flagged') },
+        (id) => ctx.campaign.villages.find((v) => v.id === id)?.name[request.locale] ?? id,
+      ),
       problems: { ...stackedChart(problemRows), overdue: problemRows.map((r) => ({ label: r.label, n: r.overdue, href: r.overdueHref })) },
     });
   });

@@ -8,8 +8,8 @@ import type { StaffRole } from '../../db/schema.js';
 import type { HouseholdFlagKind } from '../../db/schema-households.js';
 import { HttpError } from '../../errors.js';
 import { FLAG_KINDS } from '../../households/flags.js';
-import { countFlagsByVillage, findFlags, findHistory, findHousehold, findPayments, exportHouseholds, listHouseholds, listStandards, findLinkedHouseholds, findLinkedLeads, searchHouseholds, type StoredHousehold } from '../../households/repository.js';
-import { clearFlagSchema, flagParamsSchema, householdIdSchema, importIdSchema, linkQuerySchema, makeHouseholdSchema, makeStandardSchema, MAX_PAYMENTS, registerQuerySchema, revealSchema } from '../../households/schema.js';
+import { countFlagsByVillage, findFlags, findHistory, findHousehold, findPayments, exportHouseholds, listHouseholds, listStandards, findLinkedHouseholds, findLinkedLeads, searchHouseholds, RECHECK_STATES, type RegisterFilter, type StoredHousehold } from '../../households/repository.js';
+import { clearFlagSchema, flagParamsSchema, householdIdSchema, importIdSchema, linkQuerySchema, makeHouseholdSchema, makeStandardSchema, MAX_PAYMENTS, registerQuerySchema, revealSchema, type RegisterQuery } from '../../households/schema.js';
 import { DEFAULT_IMPORT_LIMITS, ImportFileError } from '../../households/import-file.js';
 import { addStandard, clearHouseholdFlag, linkLead, recordHouseholdExport, unlinkLead, commitPreviewedImport, discardImport, flagSettings, previewImport, removeStandard, revealIdNumber, saveHousehold, currentIdNumber } from '../../households/service.js';
 import type { Translate } from '../../i18n/index.js';
@@ -44,6 +44,13 @@ function flagReason(t: Translate, campaign: Campaign, locale: Locale, kind: Hous
     params.levels = [detail.village ? null : t('households.levels.village'), detail.town ? null : t('households.levels.town')].filter(Boolean).join(locale === 'zh-CN' ? '、' : ', ');
   }
   return t(`households.flags.${kind}.reason`, params);
+}
+
+/** The list's query as the repository's filter: an unknown flag or re-check state is ignored. */
+function registerFilter(q: RegisterQuery): RegisterFilter {
+  const flag = q.flag === 'any' || q.flag === 'none' || FLAG_KINDS.includes(q.flag as HouseholdFlagKind) ? (q.flag as RegisterFilter['flag']) : undefined;
+  const recheck = RECHECK_STATES.find((s) => s === q.recheck);
+  return Object.fromEntries(Object.entries({ village: q.village, flag, year: q.year, name: q.name, recheck }).filter(([, v]) => v !== undefined));
 }
 
 const TEXT_FIELDS = [
@@ -210,9 +217,10 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
 
   app.get('/households', async (request, reply) => {
     const q = registerQuerySchema.parse(request.query);
-    const flag = q.flag === 'any' || FLAG_KINDS.includes(q.flag as HouseholdFlagKind) ? (q.flag as HouseholdFlagKind | 'any') : undefined;
+    const filter = registerFilter(q);
+    const flag = filter.flag;
     const [rows, counts] = await Promise.all([
-      listHouseholds(ctx.db, { village: q.village, flag, year: q.year, name: q.name }, { before: q.before, size: PAGE }),
+      listHouseholds(ctx.db, filter, { before: q.before, size: PAGE }),
       countFlagsByVillage(ctx.db),
     ]);
     const locale = request.locale;
@@ -228,7 +236,7 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
       };
     });
     const shown = rows.slice(0, PAGE);
-    const filterQuery = new URLSearchParams(Object.entries({ village: q.village, flag, year: q.year, name: q.name }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    const filterQuery = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
     return reply.page('staff/households', {
       title: request.t('households.title'),
       staff: request.staff,
@@ -237,6 +245,7 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
       canSetStandards: request.staff!.role === 'admin',
       villages,
       kinds: FLAG_KINDS.map((kind) => ({ kind, selected: kind === flag })),
+      recheckStates: RECHECK_STATES.map((id) => ({ id, selected: id === filter.recheck })),
       rows: shown.map((r) => ({
         ...r,
         type: listName(ctx.campaign.register.householdTypes, r.household_type, locale),
@@ -250,9 +259,8 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
 
   // The register as CSV, ID numbers masked (an unmasked export is not offered), every export audited.
   app.get('/households/export.csv', async (request, reply) => {
-    const q = registerQuerySchema.parse(request.query);
-    const flag = q.flag === 'any' || FLAG_KINDS.includes(q.flag as HouseholdFlagKind) ? (q.flag as HouseholdFlagKind | 'any') : undefined;
-    const rows = await exportHouseholds(ctx.db, { village: q.village, flag, year: q.year, name: q.name });
+    const filter = registerFilter(registerQuerySchema.parse(request.query));
+    const rows = await exportHouseholds(ctx.db, filter);
     const t = request.t;
     const locale = request.locale;
     const villageName = (id: string) => ctx.campaign.villages.find((v) => v.id === id)?.name[locale] ?? id;
@@ -266,7 +274,7 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
         (r.flags ?? []).map((k) => t(`households.flags.${k}.label`)).join(locale === 'zh-CN' ? '、' : '; '),
       ]),
     ]);
-    await recordHouseholdExport(ctx.db, request.staff!.userId, { village: q.village ?? 'all', flag: flag ?? null, rows: rows.length });
+    await recordHouseholdExport(ctx.db, request.staff!.userId, { village: filter.village ?? 'all', flag: filter.flag ?? null, rows: rows.length });
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="households.csv"').send(body);
   });
 

@@ -24,7 +24,7 @@ export default async function problemRoutes(app: FastifyInstance, ctx: StaffCont
     const q = listQuerySchema.parse(request.query);
     const day = today();
     const [rows, summary] = await Promise.all([
-      findRows(ctx.db, { village: q.village, category: q.category, progress: q.progress, overdueBefore: q.overdue ? day : undefined }),
+      findRows(ctx.db, { village: q.village, category: q.category, progress: q.progress, overdueBefore: q.overdue ? day : undefined, source: q.source }),
       progressByVillage(ctx.db, day),
     ]);
     // Print and export from the start: the chosen village's list, or every village's.
@@ -36,6 +36,7 @@ export default async function problemRoutes(app: FastifyInstance, ctx: StaffCont
       villages: ctx.campaign.villages.map((v) => ({ id: v.id, selected: v.id === q.village })),
       categories: CATEGORIES.map((c) => ({ id: c, selected: c === q.category })),
       progresses: PROGRESS.map((p) => ({ id: p, selected: p === q.progress })),
+      sources: (['lead', 'self_check', 'register'] as const).map((id) => ({ id, selected: id === q.source })),
       rows: rows.map((r) => ({ ...r, overdue: r.progress !== 'done' && r.deadline < day })),
       overdueTotal: summary.reduce((a, s) => a + s.overdue, 0),
       exportQuery,
