@@ -5,7 +5,8 @@ import { multipart } from '../../attachment-helpers.js';
 import { testApp, HOTLINE } from '../../helpers.js';
 import { checkMarkup } from '../../page-checks.js';
 import { signIn, type StaffAgent } from '../../staff-helpers.js';
-import { csv, ID1, ID2, REQUIRED_HEADER, requiredRow } from '../../households/import-helpers.js';
+import { deflateRawSync } from 'node:zlib';
+import { csv, ID1, ID2, REQUIRED_HEADER, requiredRow, zip } from '../../households/import-helpers.js';
 
 // The import as staff use it: a file previewed with every row's problems by row and column (and
 // nothing stored), a clean file committed all at once, the same file again changing nothing, a
@@ -74,6 +75,19 @@ t.test('refused files say why, with the hotline; viewers cannot import', async (
     ['missing columns', 'a.csv', csv([['村', '户主姓名', '身份证号'], ['古路村', '张', ID1]]), zh('errors.households.import.missingColumns', { list: '农户类型、危房等级、改造方式、年度、核定补助金额' }).slice(0, 8)],
     ['an empty file', 'a.csv', Buffer.alloc(0), zh('errors.households.import.empty')],
   ];
+  // A million rows in a sheet of 70 MB that deflates to well under the 32 MB upload limit.
+  const rows = Array.from({ length: 1_000_000 }, (_, i) => `<row r="${i + 2}"><c r="A${i + 2}" t="inlineStr"><is><t>古路村</t></is></c></row>`).join('');
+  const header = REQUIRED_HEADER.map((h, i) => `<c r="${String.fromCharCode(65 + i)}1" t="inlineStr"><is><t>${h}</t></is></c>`).join('');
+  const sheet = Buffer.from(`<worksheet><sheetData><row r="1">${header}</row>${rows}</sheetData></worksheet>`);
+  const part = (name: string, text: string | Buffer) => ({ name, data: deflateRawSync(text), declaredSize: Buffer.byteLength(text) });
+  const million = zip([
+    part('[Content_Types].xml', '<Types/>'),
+    part('xl/workbook.xml', '<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="台账" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+    part('xl/_rels/workbook.xml.rels', '<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'),
+    part('xl/worksheets/sheet1.xml', sheet),
+  ]);
+  t.ok(million.length < 32 * 1024 * 1024, `a million rows in ${million.length} bytes`);
+  cases.push(['a million rows', 'a.xlsx', million, zh('errors.households.import.tooManyRows', { max: 200000 })]);
   for (const [what, name, bytes, message] of cases) {
     const res = await upload(inv, ta, name, bytes);
     t.equal(res.statusCode, 400, what);
