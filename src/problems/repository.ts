@@ -87,7 +87,7 @@ export function findLinkableRows(db: Db, village: string, reportId: string) {
 
 export async function insertRow(
   trx: Transaction<Database>,
-  row: { village: string; category: Category; problem: string; measures: string; deadline: string; source: 'lead' | 'self_check'; createdBy: string },
+  row: { village: string; category: Category; problem: string; measures: string; deadline: string; source: 'lead' | 'self_check' | 'register'; createdBy: string },
 ) {
   const { id } = await trx
     .insertInto('problem_rows')
