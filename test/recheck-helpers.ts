@@ -12,7 +12,7 @@ const ARCHIVE = Object.fromEntries(campaign.register.archiveItems.map((i) => [i.
 /** A valid ID number, distinct for each serial. */
 export const householdId = (serial: number) => {
   const born = new Date(Date.UTC(1940, 0, 1) + serial * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
-  const first17 = `500233${born}001`;
+  const first17 = `500233${born}${String(serial % 1000).padStart(3, '0')}`;
   return first17 + checkCharacter(first17);
 };
 

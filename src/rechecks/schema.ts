@@ -65,7 +65,7 @@ export function makeRecordSchema(bounds: RecordBounds) {
       method: z.enum(RECHECK_METHODS, { error: 'errors.rechecks.method' }),
       checkedOn: isoDay,
       check: z.object(Object.fromEntries(RECHECK_FIELDS.map((f) => [f, checkValue])) as Record<RecheckField, typeof checkValue>).default({} as never),
-      note: text({ max: 2000 }),
+      note: z.preprocess((v) => v ?? '', text({ max: 2000 })),
       problem: z.preprocess((v) => v === '1' || v === 'on', z.boolean()),
       category: z.preprocess(blank, z.enum(CATEGORIES, { error: 'errors.category.required' }).optional()),
       deadline: z.preprocess(blank, isoDay.optional()),
