@@ -63,6 +63,18 @@ export function findLeadsOfRow(db: Db, rowId: string) {
     .execute();
 }
 
+/** The households a row names (from a register re-check), ID numbers masked. */
+export function findHouseholdsOfRow(db: Db, rowId: string) {
+  return db
+    .selectFrom('problem_row_households as l')
+    .innerJoin('households as h', 'h.id', 'l.household_id')
+    .leftJoin('recheck_items as i', 'i.id', 'l.recheck_item_id')
+    .select(['h.id', 'h.head_name', 'h.id_masked', 'l.recheck_item_id', 'i.draw_id'])
+    .where('l.row_id', '=', rowId)
+    .orderBy('h.id')
+    .execute();
+}
+
 export function findRowsOfLead(db: Db, reportId: string) {
   return db
     .selectFrom('problem_row_leads as l')

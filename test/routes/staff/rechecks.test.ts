@@ -87,6 +87,10 @@ t.test('draw, record, sheet, XLSX, household page; the viewer reads only', async
   t.same(await db.selectFrom('problem_row_households').select(['household_id', 'recheck_item_id']).execute(), [{ household_id: item.household, recheck_item_id: item.id }]);
   t.equal((await db.selectFrom('audit_log').select('id').where('action', '=', 'recheck.record').execute()).length, 1, 'one audit row');
 
+  const rowPage = await clerk.get(`/staff/problems/${rows[0]!.id}`);
+  t.match(rowPage.body, zh('staff.problems.sources.register'), 'the row says where it came from');
+  t.match(rowPage.body, `href="/staff/households/${item.household}"`, 'and links the household');
+  t.match(rowPage.body, item.id_masked);
   const after = await viewer.get(`/staff/rechecks/${drawId}`);
   t.match(after.body, `href="/staff/problems/${rows[0]!.id}"`, 'the draw page links the problem row');
   t.match(after.body, zh('rechecks.result.differ'));
