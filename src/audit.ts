@@ -62,7 +62,10 @@ export type AuditAction =
   | 'household.standard'
   | 'household.lead.link'
   | 'household.lead.unlink'
-  | 'household.export';
+  | 'household.export'
+  | 'recheck.draw'
+  | 'recheck.record'
+  | 'recheck.export';
 
 // Every action once; a Record so that an action missing here fails the type check.
 const AUDIT_ACTION_SET: Record<AuditAction, true> = {
@@ -122,6 +125,9 @@ const AUDIT_ACTION_SET: Record<AuditAction, true> = {
   'household.lead.link': true,
   'household.lead.unlink': true,
   'household.export': true,
+  'recheck.draw': true,
+  'recheck.record': true,
+  'recheck.export': true,
 };
 
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];

@@ -126,6 +126,7 @@ export interface RecheckDrawsTable {
   forced_flagged: Generated<boolean>;
   drawn_by: string;
   drawn_at: Timestamp;
+  programme_year: number | null;
 }
 
 export interface RecheckItemsTable {

@@ -65,6 +65,18 @@ export function findLeadsOfRow(db: Db, rowId: string) {
     .execute();
 }
 
+/** The households a row names (from a register re-check), ID numbers masked. */
+export function findHouseholdsOfRow(db: Db, rowId: string) {
+  return db
+    .selectFrom('problem_row_households as l')
+    .innerJoin('households as h', 'h.id', 'l.household_id')
+    .leftJoin('recheck_items as i', 'i.id', 'l.recheck_item_id')
+    .select(['h.id', 'h.head_name', 'h.id_masked', 'l.recheck_item_id', 'i.draw_id'])
+    .where('l.row_id', '=', rowId)
+    .orderBy('h.id')
+    .execute();
+}
+
 export function findRowsOfLead(db: Db, reportId: string) {
   return db
     .selectFrom('problem_row_leads as l')
@@ -89,7 +101,7 @@ export function findLinkableRows(db: Db, village: string, reportId: string) {
 
 export async function insertRow(
   trx: Transaction<Database>,
-  row: { village: string; category: Category; problem: string; measures: string; deadline: string; source: 'lead' | 'self_check'; createdBy: string },
+  row: { village: string; category: Category; problem: string; measures: string; deadline: string; source: 'lead' | 'self_check' | 'register'; createdBy: string },
 ) {
   const { id } = await trx
     .insertInto('problem_rows')

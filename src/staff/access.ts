@@ -100,6 +100,16 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /staff/households/:id': RECORDERS,
   'POST /staff/households/:id/reveal': HANDLERS,
   'POST /staff/households/:id/flags/:flagId/clear': HANDLERS,
+  // Re-checks (复核复查) and the yearly spot check: admins draw; those who enter the register's
+  // data record a re-check's result (which may add a problem-list row, as they may anyway);
+  // everyone reads, prints the sheet and takes the XLSX, where ID numbers are masked.
+  'GET /staff/rechecks': EVERYONE,
+  'GET /staff/rechecks/new': ADMIN,
+  'POST /staff/rechecks': ADMIN,
+  'GET /staff/rechecks/:id': EVERYONE,
+  'GET /staff/rechecks/:id/sheet': EVERYONE,
+  'GET /staff/rechecks/:id/export.xlsx': EVERYONE,
+  'POST /staff/rechecks/items/:id': RECORDERS,
 
   // Settings and accounts.
   'GET /staff/users': ADMIN,

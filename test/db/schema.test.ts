@@ -340,6 +340,7 @@ const EXPECTED: Expected = {
     forced_flagged: col('boolean', false, true),
     drawn_by: col('bigint', false, false),
     drawn_at: col(TS, false, true),
+    programme_year: col('smallint', true, null),
   },
   recheck_items: {
     id: col('bigint', false, true),

@@ -14,6 +14,7 @@ import { DEFAULT_IMPORT_LIMITS, ImportFileError } from '../../households/import-
 import { addStandard, clearHouseholdFlag, linkLead, recordHouseholdExport, unlinkLead, commitPreviewedImport, discardImport, flagSettings, previewImport, removeStandard, revealIdNumber, saveHousehold, currentIdNumber } from '../../households/service.js';
 import type { Translate } from '../../i18n/index.js';
 import { findLead } from '../../leads/repository.js';
+import { problemRowsOfHousehold, rechecksOfHousehold } from '../../rechecks/repository.js';
 import { ROUTE_ACCESS } from '../../staff/access.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
@@ -281,7 +282,9 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
   async function renderHousehold(request: FastifyRequest, reply: FastifyReply, id: string, extra: { errors?: FieldError[]; revealed?: string } = {}) {
     const household = await findHousehold(ctx.db, id);
     if (!household) throw new HttpError(404);
-    const [payments, flags, history] = await Promise.all([findPayments(ctx.db, id), findFlags(ctx.db, id), findHistory(ctx.db, id)]);
+    const [payments, flags, history, rechecks, problemRows] = await Promise.all([
+      findPayments(ctx.db, id), findFlags(ctx.db, id), findHistory(ctx.db, id), rechecksOfHousehold(ctx.db, id), problemRowsOfHousehold(ctx.db, id),
+    ]);
     // Which leads name the household: for those who may open leads (a clerk never learns it).
     const seesLeads = (ROUTE_ACCESS['GET /staff/leads/:id'] as readonly StaffRole[]).includes(request.staff!.role);
     const locale = request.locale;
@@ -297,6 +300,11 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
       archive: register.archiveItems.map((i) => ({ name: i.name[locale], present: (household.archive as Record<string, boolean>)[i.key] === true })),
       payments,
       leads: seesLeads ? await findLinkedLeads(ctx.db, id) : [],
+      rechecks: rechecks.map((r) => ({
+        ...r,
+        differing: Object.entries(r.fields ?? {}).filter(([, same]) => !same).map(([f]) => request.t(`rechecks.fields.${f}`)).join(locale === 'zh-CN' ? '、' : ', '),
+      })),
+      problemRows,
       flags: flags.map((f) => ({
         ...f,
         reason: flagReason(request.t, ctx.campaign, locale, f.kind, f.detail),

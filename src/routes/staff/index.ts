@@ -30,6 +30,7 @@ import lookbackRoutes from './lookback.js';
 import problemFilingRoutes from './problem-filings.js';
 import problemRoutes from './problems.js';
 import registerOverviewRoutes from './register-overview.js';
+import recheckRoutes from './rechecks.js';
 import statisticsRoutes from './statistics.js';
 import loginRoutes from './login.js';
 import setupRoutes from './setup.js';
@@ -178,6 +179,7 @@ export default async function staffRoutes(app: FastifyInstance, ctx: StaffContex
   await app.register(caseRoutes, ctx);
   await app.register(householdRoutes, ctx);
   await app.register(registerOverviewRoutes, ctx);
+  await app.register(recheckRoutes, ctx);
 
   // Readers start at the queue; clerks and anyone else at their desk page.
   app.get('/', async (request, reply) =>

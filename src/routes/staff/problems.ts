@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HttpError } from '../../errors.js';
 import { chinaDate } from '../../leads/calendar.js';
-import { findLeadsOfRow, findNotes, findRow, findRows, progressByVillage } from '../../problems/repository.js';
+import { findHouseholdsOfRow, findLeadsOfRow, findNotes, findRow, findRows, progressByVillage } from '../../problems/repository.js';
 import { linkExistingSchema, listQuerySchema, makeRowSchema, PROGRESS, progressSchema, rowIdSchema } from '../../problems/schema.js';
 import { createRow, createRowFromLead, linkLeadToRow, recordProgress } from '../../problems/service.js';
 import { CATEGORIES } from '../../reports/schema.js';
@@ -75,13 +75,16 @@ export default async function problemRoutes(app: FastifyInstance, ctx: StaffCont
     const row = await findRow(ctx.db, id);
     if (!row) throw new HttpError(404);
     const role = request.staff!.role;
-    const [notes, leads] = await Promise.all([findNotes(ctx.db, id), role === 'clerk' ? Promise.resolve([]) : findLeadsOfRow(ctx.db, id)]);
+    const [notes, leads, households] = await Promise.all([
+      findNotes(ctx.db, id), role === 'clerk' ? Promise.resolve([]) : findLeadsOfRow(ctx.db, id), findHouseholdsOfRow(ctx.db, id),
+    ]);
     return reply.page('staff/problem', {
       title: request.t('staff.problems.row.title', { id }),
       staff: request.staff,
       row: { ...row, overdue: row.progress !== 'done' && row.deadline < today() },
       notes,
       leads,
+      households,
       showLeads: role !== 'clerk',
       canEdit: role !== 'viewer',
       progresses: PROGRESS.map((p) => ({ id: p, selected: p === (values.progress ?? row.progress) })),

@@ -81,3 +81,13 @@ t.test('on a lead: identity and files are need-to-know, by LEAD_ACCESS Ã— role Ã
     'the decision: admins and the assigned investigator only',
   );
 });
+
+t.test('the re-check matrix as decided: admins draw, data-entry roles record, everyone reads and exports', async (t) => {
+  const roles = (key: string) => [...(ROUTE_ACCESS[key] as readonly StaffRole[])].sort();
+  t.same(roles('GET /staff/rechecks/new'), ['admin']);
+  t.same(roles('POST /staff/rechecks'), ['admin']);
+  t.same(roles('POST /staff/rechecks/items/:id'), ['admin', 'clerk', 'investigator']);
+  for (const key of ['GET /staff/rechecks', 'GET /staff/rechecks/:id', 'GET /staff/rechecks/:id/sheet', 'GET /staff/rechecks/:id/export.xlsx']) {
+    t.same(roles(key), ['admin', 'clerk', 'investigator', 'viewer'], key);
+  }
+});
