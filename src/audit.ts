@@ -62,7 +62,8 @@ export type AuditAction =
   | 'household.standard'
   | 'household.lead.link'
   | 'household.lead.unlink'
-  | 'household.export';
+  | 'household.export'
+  | 'household.export.unmasked';
 
 // Every action once; a Record so that an action missing here fails the type check.
 const AUDIT_ACTION_SET: Record<AuditAction, true> = {
@@ -122,6 +123,7 @@ const AUDIT_ACTION_SET: Record<AuditAction, true> = {
   'household.lead.link': true,
   'household.lead.unlink': true,
   'household.export': true,
+  'household.export.unmasked': true,
 };
 
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];

@@ -81,3 +81,9 @@ t.test('on a lead: identity and files are need-to-know, by LEAD_ACCESS × role �
     'the decision: admins and the assigned investigator only',
   );
 });
+
+t.test('the decisions on the register’s exports: masked for every role, full ID numbers for admins only', async (t) => {
+  t.same(ROUTE_ACCESS['GET /staff/households/export.csv'], ROLES);
+  t.same(ROUTE_ACCESS['GET /staff/households/export.xlsx'], ROLES);
+  t.same(ROUTE_ACCESS['POST /staff/households/export/unmasked'], ['admin']);
+});
