@@ -65,7 +65,8 @@ export type AuditAction =
   | 'household.export'
   | 'recheck.draw'
   | 'recheck.record'
-  | 'recheck.export';
+  | 'recheck.export'
+  | 'household.export.unmasked';
 
 // Every action once; a Record so that an action missing here fails the type check.
 const AUDIT_ACTION_SET: Record<AuditAction, true> = {
@@ -128,6 +129,7 @@ const AUDIT_ACTION_SET: Record<AuditAction, true> = {
   'recheck.draw': true,
   'recheck.record': true,
   'recheck.export': true,
+  'household.export.unmasked': true,
 };
 
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];

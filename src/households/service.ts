@@ -22,6 +22,9 @@ import {
   refreshFlags,
   replacePayments,
   deleteLeadLink,
+  exportHouseholds,
+  exportHouseholdsSealed,
+  type RegisterFilter,
   deleteStandard,
   insertLeadLink,
   updateHousehold,
@@ -391,7 +394,25 @@ export async function unlinkLead(db: Db, settings: FlagSettings, actorId: string
   });
 }
 
-/** A (masked) export of the register is on the record, with what it held. */
-export async function recordHouseholdExport(db: Db, actorId: string, detail: { village: string; flag: string | null; rows: number }): Promise<void> {
-  await recordAudit(db, { actorId, action: 'household.export', detail });
+const filterDetail = (f: RegisterFilter) => ({ village: f.village ?? 'all', flag: f.flag ?? null, year: f.year ?? null, name: f.name ?? null });
+
+/** The register as the list's filter shows it, ID numbers masked; the export is on the record. */
+export async function exportRegister(db: Db, actorId: string, filter: RegisterFilter, format: 'csv' | 'xlsx') {
+  return db.transaction().execute(async (trx) => {
+    const rows = await exportHouseholds(trx, filter);
+    await recordAudit(trx, { actorId, action: 'household.export', detail: { format, ...filterDetail(filter), rows: rows.length } });
+    return rows;
+  });
+}
+
+/**
+ * The register with full ID numbers, for an admin with a reason: the one export that holds them,
+ * so the audit row keeps the reason, the filter and how many households left.
+ */
+export async function exportRegisterUnmasked(db: Db, keys: IdKeys, actorId: string, filter: RegisterFilter, reason: string) {
+  return db.transaction().execute(async (trx) => {
+    const rows = await exportHouseholdsSealed(trx, filter);
+    await recordAudit(trx, { actorId, action: 'household.export.unmasked', detail: { ...filterDetail(filter), reason, rows: rows.length } });
+    return rows.map(({ id_sealed, ...row }) => ({ ...row, id_number: openIdNumber(keys, id_sealed) }));
+  });
 }

@@ -91,6 +91,9 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /staff/households/overview': EVERYONE,
   'GET /staff/households/report': EVERYONE,
   'GET /staff/households/export.csv': EVERYONE,
+  'GET /staff/households/export.xlsx': EVERYONE,
+  // The one export with full ID numbers (issue 12): admins only, with a reason on the record.
+  'POST /staff/households/export/unmasked': ADMIN,
   'GET /staff/households/new': RECORDERS,
   'GET /staff/households/standards': ADMIN,
   'POST /staff/households/standards': ADMIN,

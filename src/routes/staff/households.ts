@@ -2,16 +2,18 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { toCsv } from '../../csv.js';
 import { readFile } from 'node:fs/promises';
+import type { z } from 'zod';
+import { registerTable, registerXlsx } from '../../households/export.js';
 import { fileURLToPath } from 'node:url';
 import type { Campaign, Locale } from '../../campaign.js';
 import type { StaffRole } from '../../db/schema.js';
 import type { HouseholdFlagKind } from '../../db/schema-households.js';
 import { HttpError } from '../../errors.js';
 import { FLAG_KINDS } from '../../households/flags.js';
-import { countFlagsByVillage, findFlags, findHistory, findHousehold, findPayments, exportHouseholds, listHouseholds, listStandards, findLinkedHouseholds, findLinkedLeads, searchHouseholds, RECHECK_STATES, type RegisterFilter, type StoredHousehold } from '../../households/repository.js';
+import { countFlagsByVillage, findFlags, findHistory, findHousehold, findPayments, listHouseholds, listStandards, findLinkedHouseholds, findLinkedLeads, searchHouseholds, RECHECK_STATES, type RegisterFilter, type StoredHousehold } from '../../households/repository.js';
 import { clearFlagSchema, flagParamsSchema, householdIdSchema, importIdSchema, linkQuerySchema, makeHouseholdSchema, makeStandardSchema, MAX_PAYMENTS, registerQuerySchema, revealSchema, type RegisterQuery } from '../../households/schema.js';
 import { DEFAULT_IMPORT_LIMITS, ImportFileError } from '../../households/import-file.js';
-import { addStandard, clearHouseholdFlag, linkLead, recordHouseholdExport, unlinkLead, commitPreviewedImport, discardImport, flagSettings, previewImport, removeStandard, revealIdNumber, saveHousehold, currentIdNumber } from '../../households/service.js';
+import { addStandard, clearHouseholdFlag, exportRegister, exportRegisterUnmasked, linkLead, unlinkLead, commitPreviewedImport, discardImport, flagSettings, previewImport, removeStandard, revealIdNumber, saveHousehold, currentIdNumber } from '../../households/service.js';
 import type { Translate } from '../../i18n/index.js';
 import { findLead } from '../../leads/repository.js';
 import { problemRowsOfHousehold, rechecksOfHousehold } from '../../rechecks/repository.js';
@@ -216,14 +218,11 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
     return reply.redirect(`/staff/households/${existing.id}`, 303);
   });
 
-  app.get('/households', async (request, reply) => {
-    const q = registerQuerySchema.parse(request.query);
+  const filterQuery = (f: RegisterFilter) => new URLSearchParams(Object.entries(f).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+
+  async function renderList(request: FastifyRequest, reply: FastifyReply, q: RegisterQuery, unmasked: { reason?: string; errors?: FieldError[] } = {}) {
     const filter = registerFilter(q);
-    const flag = filter.flag;
-    const [rows, counts] = await Promise.all([
-      listHouseholds(ctx.db, filter, { before: q.before, size: PAGE }),
-      countFlagsByVillage(ctx.db),
-    ]);
+    const [rows, counts] = await Promise.all([listHouseholds(ctx.db, filter, { before: q.before, size: PAGE }), countFlagsByVillage(ctx.db)]);
     const locale = request.locale;
     const villages = ctx.campaign.villages.map((v) => {
       const total = counts.find((c) => c.village === v.id && c.kind === null);
@@ -237,15 +236,17 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
       };
     });
     const shown = rows.slice(0, PAGE);
-    const filterQuery = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    const query = filterQuery(filter);
+    const errors = unmasked.errors ?? [];
     return reply.page('staff/households', {
       title: request.t('households.title'),
       staff: request.staff,
-      filters: { ...q, flag },
+      filters: { ...q, flag: filter.flag },
       canImport: request.staff!.role !== 'viewer',
       canSetStandards: request.staff!.role === 'admin',
+      canExportUnmasked: (ROUTE_ACCESS['POST /staff/households/export/unmasked'] as readonly StaffRole[]).includes(request.staff!.role),
       villages,
-      kinds: FLAG_KINDS.map((kind) => ({ kind, selected: kind === flag })),
+      kinds: FLAG_KINDS.map((kind) => ({ kind, selected: kind === filter.flag })),
       recheckStates: RECHECK_STATES.map((id) => ({ id, selected: id === filter.recheck })),
       rows: shown.map((r) => ({
         ...r,
@@ -253,30 +254,49 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
         method: listName(ctx.campaign.register.methods, r.method, locale),
         flags: r.flags ?? [],
       })),
-      exportHref: `/staff/households/export.csv?${filterQuery}`,
-      next: rows.length > PAGE ? `/staff/households?${new URLSearchParams([...filterQuery, ['before', shown.at(-1)!.id]])}` : null,
+      exportHref: `/staff/households/export.csv?${query}`,
+      exportXlsxHref: `/staff/households/export.xlsx?${query}`,
+      // The unmasked export's form carries the filter as it was shown, and its reason when refused.
+      exportFilter: [...query].map(([name, value]) => ({ name, value })),
+      unmaskedReason: unmasked.reason ?? '',
+      errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
+      errorList: errors,
+      next: rows.length > PAGE ? `/staff/households?${new URLSearchParams([...query, ['before', shown.at(-1)!.id]])}` : null,
     });
+  }
+
+  app.get('/households', async (request, reply) => renderList(request, reply, registerQuerySchema.parse(request.query)));
+
+  const exportView = (request: FastifyRequest) => ({ campaign: ctx.campaign, locale: request.locale, t: request.t });
+
+  // The register as CSV or XLSX, ID numbers masked, with the list's filters; every export audited.
+  app.get('/households/export.csv', async (request, reply) => {
+    const rows = await exportRegister(ctx.db, request.staff!.userId, registerFilter(registerQuerySchema.parse(request.query)), 'csv');
+    const body = toCsv(registerTable(rows, (r) => r.id_masked, exportView(request)));
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="households.csv"').send(body);
   });
 
-  // The register as CSV, ID numbers masked (an unmasked export is not offered), every export audited.
-  app.get('/households/export.csv', async (request, reply) => {
-    const filter = registerFilter(registerQuerySchema.parse(request.query));
-    const rows = await exportHouseholds(ctx.db, filter);
-    const t = request.t;
-    const locale = request.locale;
-    const villageName = (id: string) => ctx.campaign.villages.find((v) => v.id === id)?.name[locale] ?? id;
-    const header = ['village', 'villageGroup', 'headName', 'idNumber', 'householdType', 'dangerGrade', 'method', 'programmeYear', 'approvedYuan'].map((f) => t(`households.fields.${f}`));
-    const body = toCsv([
-      [...header, t('households.flagsTitle')],
-      ...rows.map((r) => [
-        villageName(r.village), r.village_group, r.head_name, r.id_masked,
-        listName(ctx.campaign.register.householdTypes, r.household_type, locale), r.danger_grade,
-        listName(ctx.campaign.register.methods, r.method, locale), r.programme_year, r.approved_yuan,
-        (r.flags ?? []).map((k) => t(`households.flags.${k}.label`)).join(locale === 'zh-CN' ? '、' : '; '),
-      ]),
-    ]);
-    await recordHouseholdExport(ctx.db, request.staff!.userId, { village: filter.village ?? 'all', flag: filter.flag ?? null, rows: rows.length });
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="households.csv"').send(body);
+  app.get('/households/export.xlsx', async (request, reply) => {
+    const rows = await exportRegister(ctx.db, request.staff!.userId, registerFilter(registerQuerySchema.parse(request.query)), 'xlsx');
+    const body = await registerXlsx(registerTable(rows, (r) => r.id_masked, exportView(request)));
+    return reply.type(SAMPLE_TYPES.xlsx).header('content-disposition', 'attachment; filename="households.xlsx"').send(body);
+  });
+
+  // The one export with full ID numbers: admins, by a form with a reason (a link could be followed
+  // or prefetched by accident), the reason and the filter on the record, never kept in a cache. An
+  // XLSX, not a CSV: a spreadsheet opening a CSV turns 18 digits into a rounded number.
+  app.post('/households/export/unmasked', async (request, reply) => {
+    const body = (request.body ?? {}) as FormValues;
+    const q = registerQuerySchema.parse(body);
+    const parsed = revealSchema.safeParse(body);
+    if (!parsed.success) return renderList(request, reply.code(400), q, { reason: String(body.reason ?? ''), errors: fieldErrors(parsed.error, request.t) });
+    const rows = await exportRegisterUnmasked(ctx.db, ctx.householdKeys, request.staff!.userId, registerFilter(q), parsed.data.reason);
+    const file = await registerXlsx(registerTable(rows, (r) => r.id_number, exportView(request)));
+    return reply
+      .type(SAMPLE_TYPES.xlsx)
+      .header('cache-control', 'private, no-store')
+      .header('content-disposition', `attachment; filename="households-unmasked-${new Date().toISOString().slice(0, 10)}.xlsx"`)
+      .send(file);
   });
 
   async function renderHousehold(request: FastifyRequest, reply: FastifyReply, id: string, extra: { errors?: FieldError[]; revealed?: string } = {}) {

@@ -91,3 +91,9 @@ t.test('the re-check matrix as decided: admins draw, data-entry roles record, ev
     t.same(roles(key), ['admin', 'clerk', 'investigator', 'viewer'], key);
   }
 });
+
+t.test('the decisions on the register’s exports: masked for every role, full ID numbers for admins only', async (t) => {
+  t.same(ROUTE_ACCESS['GET /staff/households/export.csv'], ROLES);
+  t.same(ROUTE_ACCESS['GET /staff/households/export.xlsx'], ROLES);
+  t.same(ROUTE_ACCESS['POST /staff/households/export/unmasked'], ['admin']);
+});

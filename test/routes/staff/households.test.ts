@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import t from 'tap';
 import { loadCatalogs, translator } from '../../../src/i18n/index.js';
 import { checkCharacter } from '../../../src/households/id-number.js';
@@ -208,7 +209,88 @@ t.test('the register’s CSV: IDs masked, formula cells neutralised, filters hon
   const gulu = await viewer.get('/staff/households/export.csv?village=gulu');
   t.notMatch(gulu.body, '刘小梅', 'only the chosen village');
   const audit = await ta.database.db.selectFrom('audit_log').select('detail').where('action', '=', 'household.export').orderBy('id').execute();
-  t.same(audit.map((a) => a.detail), [{ village: 'all', flag: null, rows: 2 }, { village: 'gulu', flag: null, rows: 1 }]);
+  const filters = { flag: null, year: null, name: null };
+  t.same(audit.map((a) => a.detail), [{ format: 'csv', village: 'all', ...filters, rows: 2 }, { format: 'csv', village: 'gulu', ...filters, rows: 1 }]);
+});
+
+const FORMULA = '=HYPERLINK("http://evil.example","王")';
+const xlsxCells = async (payload: Buffer) => {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(payload as unknown as ArrayBuffer);
+  const rows: ExcelJS.CellValue[][] = [];
+  wb.worksheets[0]!.eachRow((row) => rows.push((row.values as ExcelJS.CellValue[]).slice(1)));
+  return rows;
+};
+
+async function twoVillages(t: Parameters<typeof testApp>[0]) {
+  const ta = await testApp(t);
+  const importer = await addStaff(ta, 'clerk0', 'clerk');
+  await commitImport(ta.database.db, householdKeys(TEST_SECRET), flagSettings(campaign), importer.id, [
+    schema.parse({ ...base(1, FORMULA), village: 'gulu' }),
+    schema.parse({ ...base(2, '刘小梅'), village: 'caoping' }),
+  ]);
+  return ta;
+}
+
+t.test('the register’s XLSX: IDs masked, text cells plain strings (no formula), filters honoured, audited', async (t) => {
+  const ta = await twoVillages(t);
+  const viewer = await signIn(ta, 'viewer');
+  const res = await viewer.get('/staff/households/export.xlsx?village=gulu');
+  t.equal(res.statusCode, 200);
+  t.match(String(res.headers['content-type']), 'spreadsheetml');
+  const rows = await xlsxCells(res.rawPayload);
+  t.equal(rows.length, 2, 'the header and the one household of the chosen village');
+  t.equal(rows[0]![3], zh('households.fields.idNumber'));
+  t.equal(rows[1]![3], `500***********${id(1).slice(-4)}`, 'the ID number masked');
+  t.equal(rows[1]![2], FORMULA, 'the name kept as typed, as a plain string');
+  t.notOk(rows.flat().some((v) => typeof v === 'object' && v !== null && 'formula' in v), 'no formula cell at all');
+  t.notOk(rows.flat().some((v) => String(v).includes(id(1)) || String(v).includes(id(2))), 'no full ID number');
+  const audit = await ta.database.db.selectFrom('audit_log').select('detail').where('action', '=', 'household.export').execute();
+  t.same(audit.map((a) => a.detail), [{ format: 'xlsx', village: 'gulu', flag: null, year: null, name: null, rows: 1 }]);
+});
+
+t.test('the unmasked export: admins only, by a form with a reason, on the record each time, never cached', async (t) => {
+  const ta = await twoVillages(t);
+  const agents = { admin: await signIn(ta, 'admin'), investigator: await signIn(ta, 'investigator'), clerk: await signIn(ta, 'clerk'), viewer: await signIn(ta, 'viewer') };
+  const unmasked = () => ta.database.db.selectFrom('audit_log').select(['actor_id', 'detail']).where('action', '=', 'household.export.unmasked').orderBy('id').execute();
+
+  for (const role of ['investigator', 'clerk', 'viewer'] as const) {
+    const res = await agents[role].post('/staff/households/export/unmasked', { reason: '上级核查需要完整名单', village: 'gulu' });
+    t.equal(res.statusCode, 403, `${role}: refused`);
+    t.notMatch(res.body, id(1), `${role}: no ID number`);
+    t.notMatch((await agents[role].get('/staff/households')).body, 'export/unmasked', `${role}: no form offered`);
+  }
+  const list = await agents.admin.get('/staff/households?village=gulu');
+  t.match(list.body, 'action="/staff/households/export/unmasked"', 'the admin gets the form');
+  t.match(list.body, '<input type="hidden" name="village" value="gulu">', 'carrying the list’s filter');
+  checkMarkup(t, 'list with the form', list.body);
+
+  const noReason = await agents.admin.post('/staff/households/export/unmasked', { reason: ' ', village: 'gulu', year: '2020' });
+  t.equal(noReason.statusCode, 400, 'a reason is required');
+  t.match(noReason.body, /<p class="field-error" id="reason-error">/, 'the error next to the field');
+  t.match(noReason.body, '<input type="hidden" name="village" value="gulu">', 'the form keeps the filter');
+  t.match(noReason.body, '<input type="hidden" name="year" value="2020">');
+  t.notMatch(noReason.body, id(1));
+  checkMarkup(t, 'refused export', noReason.body);
+  t.same(await unmasked(), [], 'nothing exported, nothing recorded');
+
+  const res = await agents.admin.post('/staff/households/export/unmasked', { reason: '县纪委核查重复领取', village: 'gulu' });
+  t.equal(res.statusCode, 200);
+  t.match(String(res.headers['content-type']), 'spreadsheetml');
+  t.match(String(res.headers['cache-control']), 'no-store', 'never kept in a cache');
+  const disposition = String(res.headers['content-disposition']);
+  t.match(disposition, /^attachment; filename="households-unmasked-\d{4}-\d{2}-\d{2}\.xlsx"$/, 'a file name without personal data');
+  const rows = await xlsxCells(res.rawPayload);
+  t.equal(rows.length, 2, 'the filter honoured');
+  t.equal(rows[1]![3], id(1), 'the full ID number, as text');
+  t.equal(rows[1]![2], FORMULA, 'text as a plain string');
+  t.notOk(rows.flat().some((v) => typeof v === 'object' && v !== null && 'formula' in v), 'no formula cell at all');
+
+  await agents.admin.post('/staff/households/export/unmasked', { reason: '复核抽查名单', flag: 'any' });
+  t.same(await unmasked(), [
+    { actor_id: agents.admin.userId, detail: { village: 'gulu', flag: null, year: null, name: null, reason: '县纪委核查重复领取', rows: 1 } },
+    { actor_id: agents.admin.userId, detail: { village: 'all', flag: 'any', year: null, name: null, reason: '复核抽查名单', rows: 0 } },
+  ], 'each export on the record with its reason, filter and row count');
 });
 
 t.test('the queue filters to leads about households with an open flag (a flag other than being named in a lead)', async (t) => {
