@@ -28,3 +28,17 @@ export class ImportFileError extends Error {
     return `errors.households.import.${this.code}`;
   }
 }
+
+/** One problem in one row, by column, shown in the preview. */
+export interface RowProblem {
+  row: number;
+  /** The column as the file's header names it ('身份证号'); the expected name if the file lacks it. */
+  column: string;
+  /** 'E'; empty when the file has no such column. */
+  letter: string;
+  /** The schema path: 'idNumber', 'payments.1.amountYuan', 'archive.application'. */
+  field: string;
+  /** A catalog key: 'errors.households.id.checkDigit'. */
+  code: string;
+  params?: Record<string, unknown>;
+}

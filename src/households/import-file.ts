@@ -2,7 +2,9 @@ import type { Campaign } from '../campaign.js';
 import { toHalfWidth } from '../text.js';
 import { parseIdNumber } from './id-number.js';
 import { csvRows, type SourceRow } from './import-csv.js';
-import { ImportFileError } from './import-errors.js';
+import { ImportFileError, type RowProblem } from './import-errors.js';
+
+export type { RowProblem };
 import { type Cell, cellText, countHeaderMatches, HEADER_SEARCH_ROWS, headerCells, type Layout, MAX_COLUMNS, MIN_HEADER_MATCHES, resolveLayout } from './import-layout.js';
 import { buildRaw, type RowContext, toProblems } from './import-row.js';
 import { xlsxRows } from './import-xlsx.js';
@@ -22,18 +24,6 @@ export interface ImportLimits {
 }
 export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxBytes: 32 * 1024 * 1024, maxRows: 200_000 };
 
-export interface RowProblem {
-  row: number;
-  /** The column as the file's header names it ('身份证号'); the expected name if the file lacks it. */
-  column: string;
-  /** 'E'; empty when the file has no such column. */
-  letter: string;
-  /** The schema path: 'idNumber', 'payments.1.amountYuan', 'archive.application'. */
-  field: string;
-  /** A catalog key: 'errors.households.id.checkDigit'. */
-  code: string;
-  params?: Record<string, unknown>;
-}
 
 export type ImportRow = { row: number; input: HouseholdInput } | { row: number; problems: RowProblem[] };
 

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Campaign } from '../campaign.js';
 import { columnLabel } from './import-columns.js';
 import type { SourceRow } from './import-csv.js';
-import type { RowProblem } from './import-file.js';
+import type { RowProblem } from './import-errors.js';
 import type { Layout } from './import-layout.js';
 import { cellValue, villageLookup } from './import-values.js';
 import type { HouseholdSchema } from './schema.js';
