@@ -24,7 +24,6 @@ export interface ImportLimits {
 }
 export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxBytes: 32 * 1024 * 1024, maxRows: 200_000 };
 
-
 export type ImportRow = { row: number; input: HouseholdInput } | { row: number; problems: RowProblem[] };
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
