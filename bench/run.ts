@@ -39,7 +39,7 @@ import {
 } from './lib/report.js';
 import { seedReports } from './lib/seed.js';
 import { measureUploads } from './lib/uploads.js';
-import { compileQueueQuery, explainQuery, queuePages, staffCookie, type QueuePage } from './lib/queue.js';
+import { compileQueueQuery, compileStatusQuery, explainQuery, queuePages, staffCookie, type QueuePage } from './lib/queue.js';
 import { seedLeads } from '../src/leads/seed.js';
 
 // npm run bench: the bare ceilings (limits A, B, C) and the real endpoints, in one run, on a fresh
@@ -180,6 +180,18 @@ function appEnvironment(dbUrl: string): Record<string, string> {
   };
 }
 
+/**
+ * A bare page route must render the page the app renders: its size for one seeded code is within
+ * 2% of the app's (only the view token, sealed afresh by the app, differs in content).
+ */
+async function sameSize(what: string, url: string, appBytes: number): Promise<void> {
+  const res = await fetch(url);
+  const bytes = (await res.arrayBuffer()).byteLength;
+  if (res.status !== 200 || Math.abs(bytes - appBytes) > 0.02 * appBytes) {
+    throw new Error(`${what}: the bare route answered ${res.status} with ${bytes} bytes, the app ${appBytes}`);
+  }
+}
+
 function rotate<T>(items: readonly T[]): () => T {
   let i = 0;
   return () => items[i++ % items.length]!;
@@ -291,13 +303,14 @@ async function postgresPart() {
   nearest.copy(page);
 
   const staffPages = queuePages(villages[0]!);
-  const queueQueries = staffPages.map((p) => compileQueueQuery(p.filters));
+  const queueQueries = staffPages.map((p) => ({ ...compileQueueQuery(p.filters), filters: p.filters }));
   step('starting the bare limits server (bench/servers/limits.ts)');
   const limitsEnv = {
     BENCH_DATABASE_URL: dbUrl,
     BENCH_POOL_SIZE: String(opts.poolSize),
     BENCH_PAGE: page.toString('base64'),
     BENCH_QUEUE_QUERIES: JSON.stringify(queueQueries),
+    BENCH_STATUS_SQL: compileStatusQuery(),
   };
   const limits = await startIpcServer('limits', ROOT, 'bench/servers/limits.ts', limitsEnv);
 
@@ -316,6 +329,9 @@ async function postgresPart() {
   // Reads before writes, so the lookups see the seeded table; each limit right before its app figure.
   const limitA = await run({ name: 'limit A', url: limits.url, method: 'GET', path: '/a' }, limits);
   const limitB = await run({ name: 'limit B', url: limits.url, method: 'GET', next: () => ({ path: hashPaths() }) }, limits);
+  await sameSize('status result page', `${limits.url}/b2/${hashCode(codeKey, seed.codes[0]!).toString('hex')}`, pages[0]!.length);
+  const fairPaths = rotate(seed.codes.map((c) => `/b2/${hashCode(codeKey, c).toString('hex')}`));
+  const limitBPrime = await run({ name: 'limit B′', url: limits.url, method: 'GET', next: () => ({ path: fairPaths() }) }, limits);
   const status = await run(statusTarget('status lookup', app, seed.codes), app);
   const limitC = await run({ name: 'limit C', url: limits.url, method: 'POST', path: '/c', headers: JSON_TYPE, body: SUBMISSION }, limits);
   const submission = await run(submissionTarget('submission', app), app);
@@ -349,8 +365,9 @@ async function postgresPart() {
         await leadPool.query('VACUUM ANALYZE reports');
         for (const [i, p] of staffPages.entries()) {
           const bare = await run({ name: `limit Q: ${p.name}, ${size} leads`, url: limits.url, method: 'GET', path: `/q/${i}` }, limits);
+          const fair = await run({ name: `limit Q′: ${p.name}, ${size} leads`, url: limits.url, method: 'GET', path: `/q2/${i}` }, limits);
           const real = await run({ name: `queue ${p.name}, ${size} leads`, url: app.url, method: 'GET', path: p.path, headers: { cookie: cookieHeader } }, app);
-          queue.push({ leads: size, page: p.name, path: p.path, bare, app: real, plan: await explainQuery(leadPool, queueQueries[i]!) });
+          queue.push({ leads: size, page: p.name, path: p.path, bare, fair, app: real, plan: await explainQuery(leadPool, queueQueries[i]!) });
         }
       }
     } finally {
@@ -373,6 +390,7 @@ async function postgresPart() {
     pageBytes,
     limitA,
     limitB,
+    limitBPrime,
     limitC,
     status,
     submission,

@@ -2,10 +2,11 @@ import { DummyDriver, Kysely, PostgresAdapter, PostgresDialect, PostgresIntrospe
 import pg from 'pg';
 import type { Database } from '../../src/db/schema.js';
 import { queueQuery, type QueueFilters } from '../../src/leads/repository.js';
+import { publicStatusQuery } from '../../src/reports/repository.js';
 import { insertStaffUser } from '../../src/staff/repository.js';
 import { openSession } from '../../src/staff/service.js';
 
-// The staff queue at scale: the pages measured, the bare equivalent's SQL, a signed-in session for
+// The staff queue at scale: the pages measured, the bare equivalents' SQL (the queue's and the lookup's), a signed-in session for
 // the load generator, and the query plans recorded with the figures.
 
 export interface QueuePage {
@@ -22,21 +23,25 @@ export function queuePages(village: string): QueuePage[] {
   ];
 }
 
-/**
- * The exact SQL and parameters the app sends for a page (src/leads/repository.ts queueQuery),
- * compiled without a connection, so the bare route runs the same keyset query.
- */
+/** Compiles the app's queries without a connection, so the bare routes send the same SQL. */
+const compiler = new Kysely<Database>({
+  dialect: {
+    createAdapter: () => new PostgresAdapter(),
+    createDriver: () => new DummyDriver(),
+    createIntrospector: (db) => new PostgresIntrospector(db),
+    createQueryCompiler: () => new PostgresQueryCompiler(),
+  },
+});
+
+/** The exact SQL and parameters the app sends for a page (src/leads/repository.ts queueQuery). */
 export function compileQueueQuery(filters: QueueFilters): { sql: string; parameters: readonly unknown[] } {
-  const compiler = new Kysely<Database>({
-    dialect: {
-      createAdapter: () => new PostgresAdapter(),
-      createDriver: () => new DummyDriver(),
-      createIntrospector: (db) => new PostgresIntrospector(db),
-      createQueryCompiler: () => new PostgresQueryCompiler(),
-    },
-  });
   const { sql, parameters } = queueQuery(compiler, filters, null).compile();
   return { sql, parameters };
+}
+
+/** The status lookup's SQL by code hash (src/reports/repository.ts publicStatusQuery), $1 the hash. */
+export function compileStatusQuery(): string {
+  return publicStatusQuery(compiler, { codeHash: Buffer.alloc(32) }).compile().sql;
 }
 
 /** An investigator's session opened directly in the database; returns the Cookie header. */

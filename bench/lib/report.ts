@@ -10,7 +10,10 @@ export interface QueueFigures {
   leads: number;
   page: string;
   path: string;
+  /** Limit Q: the page's query, rows as JSON. */
   bare: Figures;
+  /** Limit Q′: the same query and the same page rendered (bench/servers/limits.ts). */
+  fair: Figures;
   app: Figures;
   /** EXPLAIN (ANALYZE, BUFFERS) of the page's query at this size, warm. */
   plan: string;
@@ -49,6 +52,8 @@ export interface BenchResult {
   pageBytes: number;
   limitA: Figures;
   limitB: Figures;
+  /** Limit B′: the lookup's own query and its result page rendered by the app's template engine. */
+  limitBPrime: Figures;
   limitC: Figures;
   status: Figures;
   submission: Figures;
@@ -78,6 +83,8 @@ export const RSS_LIMIT = 200 * 1024 * 1024;
 /** Issue 4: the app's peak RSS while 10 submissions with a 3 MB photo are handled at once. */
 export const UPLOAD_RSS_LIMIT = 300 * 1024 * 1024;
 export const RATIO_TARGET = 0.8;
+/** Issue 14: a lookup does a page's work on top of limit B's query; half of limit B is its floor. */
+export const LOOKUP_B_TARGET = 0.5;
 export const QUEUE_P99_MS = 50;
 /** The issue's queue targets are stated at a million leads. */
 export const QUEUE_TARGET_LEADS = 1_000_000;
@@ -110,10 +117,11 @@ const noisy = (...fs: Figures[]) => (fs.some(disturbed) ? ', disturbed by other 
 
 export function verdicts(r: BenchResult): Verdict[] {
   const statusRatio = r.status.rps / r.limitB.rps;
+  const statusFair = r.status.rps / r.limitBPrime.rps;
   const submitRatio = r.submission.rps / r.limitC.rps;
   const all = [
-    r.limitA, r.limitB, r.limitC, r.status, r.submission,
-    ...r.queue.flatMap((q) => [q.bare, q.app]),
+    r.limitA, r.limitB, r.limitBPrime, r.limitC, r.status, r.submission,
+    ...r.queue.flatMap((q) => [q.bare, q.fair, q.app]),
     ...(r.mixed?.runs.flatMap((m) => [m.bare, m.app]) ?? []),
     ...(r.embedded ? [r.embedded.lookup, r.embedded.submission] : []),
   ];
@@ -128,16 +136,21 @@ export function verdicts(r: BenchResult): Verdict[] {
         detail: `p99 ${ms(q.app.p99)} ms${small}`,
       },
       {
-        label: `queue ${q.page} ≥ ${RATIO_TARGET} × its bare query at ${int(q.leads)} leads`,
-        met: q.app.rps / q.bare.rps >= RATIO_TARGET && !small,
-        detail: `${(q.app.rps / q.bare.rps).toFixed(2)} × (${int(q.app.rps)} vs ${int(q.bare.rps)} req/s)${noisy(q.app, q.bare)}${small}`,
+        label: `queue ${q.page} ≥ ${RATIO_TARGET} × limit Q′ at ${int(q.leads)} leads`,
+        met: q.app.rps / q.fair.rps >= RATIO_TARGET && !small,
+        detail: `${(q.app.rps / q.fair.rps).toFixed(2)} × (${int(q.app.rps)} vs ${int(q.fair.rps)} req/s)${noisy(q.app, q.fair)}${small}`,
       },
     ]);
   const bad = all.filter((f) => f.errors + f.non2xx > 0);
   return [
     {
-      label: `status lookup ≥ ${RATIO_TARGET} × limit B`,
-      met: statusRatio >= RATIO_TARGET,
+      label: `status lookup ≥ ${RATIO_TARGET} × limit B′`,
+      met: statusFair >= RATIO_TARGET,
+      detail: `${statusFair.toFixed(2)} × (${int(r.status.rps)} vs ${int(r.limitBPrime.rps)} req/s)${noisy(r.status, r.limitBPrime)}`,
+    },
+    {
+      label: `status lookup ≥ ${LOOKUP_B_TARGET} × limit B`,
+      met: statusRatio >= LOOKUP_B_TARGET,
       detail: `${statusRatio.toFixed(2)} × (${int(r.status.rps)} vs ${int(r.limitB.rps)} req/s)${noisy(r.status, r.limitB)}`,
     },
     {
@@ -208,11 +221,12 @@ function rows(r: BenchResult): Row[] {
   return [
     { name: 'limit A: bare Fastify, static page of the same size', f: r.limitA, ratio: '' },
     { name: 'limit B: bare Fastify + one indexed SELECT (pg)', f: r.limitB, ratio: '' },
+    { name: "limit B′: bare Fastify + the lookup's query (pg) + its page rendered", f: r.limitBPrime, ratio: '' },
     { name: 'limit C: bare Fastify + BEGIN, 2 INSERTs, COMMIT (pg)', f: r.limitC, ratio: '' },
     {
       name: 'app: POST /status (form) lookup',
       f: r.status,
-      ratio: `${ratio(r.status, r.limitB, 'B')} (${ratio(r.status, r.limitA, 'A')})`,
+      ratio: `${ratio(r.status, r.limitBPrime, 'B′')}, ${ratio(r.status, r.limitB, 'B')} (${ratio(r.status, r.limitA, 'A')})`,
     },
     { name: 'app: POST /api/v1/reports submission', f: r.submission, ratio: ratio(r.submission, r.limitC, 'C') },
     ...(r.mixed?.runs ?? []).flatMap((m) => {
@@ -226,7 +240,8 @@ function rows(r: BenchResult): Row[] {
     }),
     ...r.queue.flatMap((q) => [
       { name: `limit Q: bare Fastify + the queue's ${q.page} query (pg), ${int(q.leads)} leads`, f: q.bare, ratio: '' },
-      { name: `app: GET ${q.path}, ${int(q.leads)} leads`, f: q.app, ratio: ratio(q.app, q.bare, 'Q') },
+      { name: `limit Q′: the same query + the queue page rendered, ${int(q.leads)} leads`, f: q.fair, ratio: '' },
+      { name: `app: GET ${q.path}, ${int(q.leads)} leads`, f: q.app, ratio: `${ratio(q.app, q.fair, 'Q′')}, ${ratio(q.app, q.bare, 'Q')}` },
     ]),
   ];
 }

@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
 import pg from 'pg';
+import { uploadHint } from '../../src/attachments/upload.js';
+import { loadCampaign } from '../../src/campaign.js';
+import { loadConfig } from '../../src/config.js';
+import { loadCatalogs } from '../../src/i18n/index.js';
+import { DUE_SOON_WORKING_DAYS } from '../../src/leads/deadlines.js';
+import { STATUSES } from '../../src/leads/schema.js';
+import { threadEntries, offeredKinds } from '../../src/messages/service.js';
+import { loadTemplates } from '../../src/plugins/templates.js';
+import type { PublicStatusRow } from '../../src/reports/repository.js';
+import { LIMITS } from '../../src/reports/schema.js';
+import { queueRows } from '../../src/routes/staff/leads.js';
 
 // The bare ceilings the real endpoints are compared with, in a process of their own (started by
 // bench/run.ts, which talks to it over IPC). No plugins, no logger, no validation, no templates:
@@ -8,8 +19,13 @@ import pg from 'pg';
 //   GET  /b/:hash  limit B — one indexed SELECT by code_hash on the reports table (plain `pg`)
 //   POST /c        limit C — BEGIN + INSERT report + INSERT receipt + COMMIT (plain `pg`)
 //   GET  /q/:n     limit Q — the staff queue's keyset query n, exactly as the app sends it, rows as JSON
+// and the fair ceilings of the rendered pages: the same SQL, then the same template with the same
+// partials and catalog texts, compiled once by the app's own engine (src/plugins/templates.ts):
+//   GET  /b2/:hash limit B′ — the status lookup's query (BENCH_STATUS_SQL) and its result page
+//   GET  /q2/:n    limit Q′ — queue query n and the queue page (rows labelled as the app labels them)
 // Environment: BENCH_DATABASE_URL, BENCH_POOL_SIZE, BENCH_PAGE (the page for limit A, base64),
-// BENCH_QUEUE_QUERIES (JSON: [{sql, parameters}]) and BENCH_PORT (default: any free port).
+// BENCH_QUEUE_QUERIES (JSON: [{sql, parameters}]), BENCH_STATUS_SQL and BENCH_PORT (default: any
+// free port).
 
 const url = process.env.BENCH_DATABASE_URL;
 const pageBase64 = process.env.BENCH_PAGE;
@@ -17,12 +33,78 @@ if (!url || !pageBase64) throw new Error('limits server: BENCH_DATABASE_URL and 
 const poolSize = Number(process.env.BENCH_POOL_SIZE ?? 10);
 
 const page = Buffer.from(pageBase64, 'base64').toString('utf8');
-const queueQueries = JSON.parse(process.env.BENCH_QUEUE_QUERIES ?? '[]') as { sql: string; parameters: unknown[] }[];
+const queueQueries = JSON.parse(process.env.BENCH_QUEUE_QUERIES ?? '[]') as { sql: string; parameters: unknown[]; filters: object }[];
 // The same driver settings as src/db/connect.ts, so only the work per request differs.
 const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000, statement_timeout: 15_000 });
 pool.on('error', () => {});
 
+const statusSql = process.env.BENCH_STATUS_SQL ?? '';
 const app = Fastify({ logger: false });
+
+// What every page is given (src/plugins/views.ts), for a Chinese page reached by POST.
+const templates = loadTemplates();
+const campaign = loadCampaign('config/campaign.json');
+const catalog = loadCatalogs()['zh-CN'];
+const t = (key: string) => catalog[key] ?? key;
+const pageContext = { locale: 'zh-CN', campaign, hotline: campaign.hotlines[0]!.number, switchHref: '/?lang=en', otherLocale: 'en', publicUrlNotice: null };
+const uploads = uploadHint(loadConfig({}).uploads);
+// A view token of the real one's length (the app seals the report id with a fresh nonce per page).
+const viewToken = 'x'.repeat(86);
+
+app.get<{ Params: { hash: string } }>('/b2/:hash', async (request, reply) => {
+  // Prepared once per connection, as the app's driver prepares it (src/db/connect.ts).
+  const r = await pool.query<PublicStatusRow>({ name: 'status', text: statusSql, values: [Buffer.from(request.params.hash, 'hex')] });
+  const row = r.rows[0];
+  if (!row) return reply.code(404).send({ error: 'not_found' });
+  const thread = threadEntries(row.messages);
+  const kinds = offeredKinds(row.status, thread);
+  return reply.type('text/html; charset=utf-8').send(
+    templates.render('zh-CN', 'public/status-result', {
+      ...pageContext,
+      title: t('status.title'),
+      view: viewToken,
+      status: row.status,
+      submittedAt: row.submitted_at,
+      statusChangedAt: row.status_changed_at,
+      updates: row.updates.map((u) => ({ body: u.body, createdAt: new Date(u.created_at) })),
+      files: row.files.map((f) => f.display_name),
+      thread,
+      canWrite: kinds.length > 0,
+      choices: kinds.length > 1 ? kinds.map((kind, i) => ({ kind, checked: i === 0 })) : [],
+      onlyKind: kinds.length === 1 ? kinds[0] : undefined,
+      textLimits: LIMITS.description,
+      values: { text: '' },
+      errors: {},
+      errorList: [],
+      uploads,
+    }),
+  );
+});
+
+// The queue page's other parts come from caches in the app (counts, names): fixed here.
+const staff = { userId: '0', username: 'bench', role: 'investigator', csrfToken: 'x'.repeat(43), stage: 'full' };
+const queueRequest = { t, locale: 'zh-CN' as const };
+app.get<{ Params: { n: string } }>('/q2/:n', async (request, reply) => {
+  const q = queueQueries[Number(request.params.n)];
+  if (!q) return reply.code(404).send({ error: 'not_found' });
+  const rows = (await pool.query(q.sql, q.parameters)).rows;
+  const today = new Date().toISOString().slice(0, 10);
+  return reply.type('text/html; charset=utf-8').send(
+    templates.render('zh-CN', 'staff/leads', {
+      ...pageContext,
+      title: t('staff.leads.title'),
+      staff,
+      filters: q.filters,
+      rows: queueRows(rows, queueRequest, campaign, today),
+      soonDays: DUE_SOON_WORKING_DAYS,
+      overdueLabel: t('staff.leads.overdue'),
+      nextHref: rows.length > 0 ? '/staff/leads?after=x' : null,
+      counts: STATUSES.map((status) => ({ status, n: 0, active: false })),
+      statuses: STATUSES,
+      assignable: [],
+    }),
+  );
+});
 
 app.get('/a', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
 

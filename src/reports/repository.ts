@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Database, NewReport, ReportStatus, MessageKind } from '../db/schema.js';
 import { NEW_LEAD_NOTICE } from '../mail/outbox.js';
@@ -82,8 +82,10 @@ export interface PublicStatusRow {
   messages: { kind: MessageKind; body: string; created_at: string; answered_at: string | null }[];
 }
 
-/** Everything the reporter may see, in one indexed query whether or not the code exists (one round trip per lookup). */
-export async function findPublicStatus(db: Db, where: { codeHash: Buffer } | { id: string }): Promise<PublicStatusRow | undefined> {
+export type StatusKey = { codeHash: Buffer } | { id: string };
+
+/** The lookup's query (exported for the bench's bare page route, limit B′, to send the same SQL). */
+export function publicStatusQuery(db: Db, where: StatusKey) {
   return db
     .selectFrom('reports as r')
     .select((eb) => [
@@ -104,6 +106,18 @@ export async function findPublicStatus(db: Db, where: { codeHash: Buffer } | { i
           .orderBy('m.id'),
       ).as('messages'),
     ])
-    .where((eb) => ('id' in where ? eb('r.id', '=', where.id) : eb('r.code_hash', '=', where.codeHash)))
-    .executeTakeFirst() as Promise<PublicStatusRow | undefined>;
+    .where((eb) => ('id' in where ? eb('r.id', '=', where.id) : eb('r.code_hash', '=', where.codeHash)));
+}
+
+// The lookup is the portal's busiest query: its SQL (one text per key, with the key as its only
+// parameter) is built once rather than on every request (docs/PERFORMANCE.md). Every lookup still
+// reads the database.
+const publicStatusSql: { id?: string; codeHash?: string } = {};
+
+/** Everything the reporter may see, in one indexed query whether or not the code exists (one round trip per lookup). */
+export async function findPublicStatus(db: Db, where: StatusKey): Promise<PublicStatusRow | undefined> {
+  const key = 'id' in where ? 'id' : 'codeHash';
+  const text = (publicStatusSql[key] ??= publicStatusQuery(db, where).compile().sql);
+  const r = await db.executeQuery<PublicStatusRow>(CompiledQuery.raw(text, ['id' in where ? where.id : where.codeHash]));
+  return r.rows[0];
 }

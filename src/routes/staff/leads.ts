@@ -110,7 +110,7 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
  * up once per page rather than by a template helper in each of the 50 rows × 5 cells: rendering was
  * most of a queue page's cost (docs/PERFORMANCE.md).
  */
-function queueRows(rows: QueuePage['rows'], { t, locale }: { t: Translate; locale: Locale }, campaign: Campaign, today: string) {
+export function queueRows(rows: QueuePage['rows'], { t, locale }: { t: Translate; locale: Locale }, campaign: Campaign, today: string) {
   const labels = (ids: readonly string[], key: (id: string) => string) => new Map(ids.map((id) => [id, t(key(id))]));
   const status = labels(STATUSES, (s) => `statuses.${s}.label`);
   const category = labels(CATEGORIES, (c) => `category.${c}.name`);

@@ -1,0 +1,33 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { loadCatalogs } from '../../src/i18n/index.js';
+import { loadTemplates } from '../../src/plugins/templates.js';
+
+// Catalog texts named by a literal key are written into the templates at start-up: the page must
+// come out exactly as the {{t}} helper would have written it, escaping included.
+
+t.test('a literal {{t "key"}} renders as the helper renders it, escaped, in each language', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'views-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'partials'));
+  writeFileSync(join(dir, 'layout.hbs'), '<main>{{{body}}}</main>');
+  writeFileSync(join(dir, 'partials', 'note.hbs'), '[{{t "home.wayVisit"}}]');
+  // The same text through the substitution, through the helper (a hash keeps it a call), and in a partial.
+  writeFileSync(join(dir, 'page.hbs'), '{{t "home.wayVisit"}}|{{t "home.wayVisit" x=1}}|{{> note}}|{{t "no.such.key"}}');
+  const templates = loadTemplates(`${dir}/`);
+  const catalogs = loadCatalogs();
+  for (const locale of ['zh-CN', 'en'] as const) {
+    const html = templates.render(locale, 'page', {});
+    const [stat, helper, partial, missing] = html.replace(/^<main>|<\/main>$/g, '').split('|');
+    t.equal(stat, helper, `${locale}: the substituted text equals the helper's`);
+    t.equal(partial, `[${helper}]`, `${locale}: partials get it too`);
+    t.equal(missing, 'no.such.key', 'a missing key shows itself');
+  }
+  const en = templates.render('en', 'page', {});
+  t.ok(catalogs.en['home.wayVisit']!.includes("'"), 'the text has a character to escape');
+  t.match(en, /&#x27;/, 'escaped as Handlebars escapes');
+  t.notMatch(en.split('|')[0]!, /'/);
+  t.throws(() => templates.render('en', 'nowhere', {}), /No template views\/nowhere\.hbs/);
+});
