@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The embedded database's shared_buffers unless EMBEDDED_SHARED_BUFFERS_MB says otherwise. */
+export const EMBEDDED_SHARED_BUFFERS_MB = 16;
+
 // Every setting the server reads from its environment. Nothing else in src/ touches process.env.
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -9,6 +12,9 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  // The embedded database's page cache inside its WebAssembly memory, which never shrinks: initdb's
+  // default (160 MB) was most of the embedded mode's memory (docs/PERFORMANCE.md).
+  EMBEDDED_SHARED_BUFFERS_MB: z.coerce.number().int().min(1).max(1024).default(EMBEDDED_SHARED_BUFFERS_MB),
   APP_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
   // Unset: derived from HOST and PORT (derivePublicUrl), which is right only on this machine.
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -52,7 +58,9 @@ const envSchema = z.object({
 /** The names of every environment variable the server reads (the compose file test checks against it). */
 export const ENV_VARIABLES = Object.keys(envSchema.shape);
 
-export type DatabaseConfig = { kind: 'pg'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string | null };
+export type DatabaseConfig =
+  | { kind: 'pg'; url: string; poolSize: number }
+  | { kind: 'pglite'; dataDir: string | null; sharedBuffersMb?: number };
 
 export interface RateLimits {
   submissionsPerHour: number;
@@ -173,7 +181,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: e.HOST,
     database: e.DATABASE_URL
       ? { kind: 'pg', url: e.DATABASE_URL, poolSize: e.DB_POOL_SIZE }
-      : { kind: 'pglite', dataDir: `${e.DATA_DIR}/pgdata` },
+      : { kind: 'pglite', dataDir: `${e.DATA_DIR}/pgdata`, sharedBuffersMb: e.EMBEDDED_SHARED_BUFFERS_MB },
     dataDir: e.DATA_DIR,
     appSecret: e.APP_SECRET ?? null,
     publicUrl: (e.PUBLIC_URL ?? derivePublicUrl(e.HOST, e.PORT)).replace(/\/+$/, ''),

@@ -30,7 +30,7 @@ t.test('defaults: embedded database, local address, no secret yet', async (t) =>
   const c = loadConfig({});
   t.equal(c.port, 3000);
   t.equal(c.host, '127.0.0.1');
-  t.same(c.database, { kind: 'pglite', dataDir: './data/pgdata' });
+  t.same(c.database, { kind: 'pglite', dataDir: './data/pgdata', sharedBuffersMb: 16 });
   t.equal(c.dataDir, './data');
   t.equal(c.appSecret, null, 'embedded mode may start without APP_SECRET');
   t.equal(c.publicUrl, 'http://127.0.0.1:3000');
@@ -76,7 +76,7 @@ t.test('a database server needs APP_SECRET; embedded mode does not', async (t) =
   t.same(pg.database, { kind: 'pg', url: 'postgresql://db/xiansuo', poolSize: 4 });
   t.equal(pg.appSecret, SECRET);
   const embedded = loadConfig({ DATA_DIR: '/var/lib/xiansuo' });
-  t.same(embedded.database, { kind: 'pglite', dataDir: '/var/lib/xiansuo/pgdata' });
+  t.same(embedded.database, { kind: 'pglite', dataDir: '/var/lib/xiansuo/pgdata', sharedBuffersMb: 16 });
   t.equal(embedded.appSecret, null);
 });
 

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
-import type { DatabaseConfig } from '../config.js';
+import { EMBEDDED_SHARED_BUFFERS_MB, type DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
 
 // The only module that knows whether the database is a PostgreSQL server (pg) or the embedded
@@ -69,7 +69,7 @@ export async function connectDatabase(config: DatabaseConfig): Promise<DatabaseH
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, pool, kind: 'pg', close: () => closeBoth(db, pool) };
   }
-  return connectPglite(config.dataDir);
+  return connectPglite(config.dataDir, undefined, config.sharedBuffersMb);
 }
 
 /**
@@ -85,11 +85,18 @@ export function connectPgliteCopy(archive: Blob): Promise<DatabaseHandle> {
  * The caller holds the folder's lock (lockDataDir). `loadDataDir` fills a new folder from an
  * archive made by `dumpDataDir` (src/db/backup.ts).
  */
-export async function createPglite(dataDir: string | null, loadDataDir?: Blob): Promise<PGlite> {
+export async function createPglite(dataDir: string | null, loadDataDir?: Blob, sharedBuffersMb = EMBEDDED_SHARED_BUFFERS_MB): Promise<PGlite> {
   const { PGlite } = await import('@electric-sql/pglite');
   // pg_trgm serves the queue's text search and similar leads (migrations/008), as on a server.
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
-  const pglite = new PGlite({ ...(dataDir ? { dataDir } : {}), ...(loadDataDir ? { loadDataDir } : {}), extensions: { pg_trgm } });
+  const pglite = new PGlite({
+    ...(dataDir ? { dataDir } : {}),
+    ...(loadDataDir ? { loadDataDir } : {}),
+    extensions: { pg_trgm },
+    // PGlite's own start parameters, plus a page cache sized for a small office's database: the
+    // operating system caches the data folder's files as well.
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffersMb}MB`],
+  });
   await pglite.waitReady;
   return pglite;
 }
@@ -101,11 +108,11 @@ async function closeBoth(db: Kysely<Database>, pool: pg.Pool): Promise<void> {
   if (!pool.ended) await pool.end();
 }
 
-async function connectPglite(dataDir: string | null, loadDataDir?: Blob): Promise<DatabaseHandle> {
+async function connectPglite(dataDir: string | null, loadDataDir?: Blob, sharedBuffersMb?: number): Promise<DatabaseHandle> {
   const releaseLock = dataDir ? lockDataDir(dataDir) : () => {};
   try {
     const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
-    const pglite = await createPglite(dataDir, loadDataDir);
+    const pglite = await createPglite(dataDir, loadDataDir, sharedBuffersMb);
     const pool = new pg.Pool(Object.assign(createPgConfig(pglite), { types }) as pg.PoolConfig);
     ignoreIdleClientErrors(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
