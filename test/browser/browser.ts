@@ -68,14 +68,14 @@ export async function newContext(browser: Browser, options: BrowserContextOption
 export const timing = { screenshots: 0, axe: 0, weigh: 0 };
 
 /** Empties the screenshot folder at the start of a run; returns a function saving numbered shots. */
-export function screenshots() {
-  rmSync(OUTPUT_DIR, { recursive: true, force: true });
-  mkdirSync(OUTPUT_DIR, { recursive: true });
+export function screenshots(dir = OUTPUT_DIR) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
   let n = 0;
   return async (page: Page, name: string) => {
     const t0 = Date.now();
     n += 1;
-    const file = join(OUTPUT_DIR, `${String(n).padStart(2, '0')}-${name}.png`);
+    const file = join(dir, `${String(n).padStart(2, '0')}-${name}.png`);
     await page.screenshot({ path: file, fullPage: true, scale: 'css', timeout: STEP_MS });
     timing.screenshots += Date.now() - t0;
     return file;
@@ -238,22 +238,49 @@ export class Auditor {
       timing.weigh += Date.now() - t0;
 
       if (shot) await this.shoot(page, shot);
-      const t1 = Date.now();
-      await page.addScriptTag({ content: AXE_SOURCE });
-      const results = await page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-        const r = await axe.run(document, { resultTypes: ['violations'] });
-        return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => JSON.stringify(n.target)) }));
-      });
-      const found = results.map((v) => ({ page: name, ...v }));
-      const serious = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      const { serious, notes } = await runAxe(page, name);
       this.violations.push(...serious);
-      this.notes.push(...found.filter((v) => !serious.includes(v)));
-      timing.axe += Date.now() - t1;
+      this.notes.push(...notes);
       return { weight, violations: serious };
     } finally {
       await page.close();
     }
+  }
+}
+
+/**
+ * Runs axe-core in a page that allows script (CSP bypassed, JavaScript on): the serious and
+ * critical findings, and the rest as notes.
+ */
+export async function runAxe(page: Page, name: string): Promise<{ serious: AxeViolation[]; notes: AxeViolation[] }> {
+  const t0 = Date.now();
+  await page.addScriptTag({ content: AXE_SOURCE });
+  const results = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => JSON.stringify(n.target)) }));
+  });
+  const found = results.map((v) => ({ page: name, ...v }));
+  const serious = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  timing.axe += Date.now() - t0;
+  return { serious, notes: found.filter((v) => !serious.includes(v)) };
+}
+
+/**
+ * Runs axe on what a JavaScript-off page shows, however it was reached (a form's POST included):
+ * its HTML is served again at its own address in `axeContext` (JavaScript on, CSP bypassed), so its
+ * stylesheets and images load from the app as they did.
+ */
+export async function axeOnCopy(axeContext: BrowserContext, page: Page, name: string) {
+  const url = page.url();
+  const html = await page.content();
+  const copy = await axeContext.newPage();
+  try {
+    await copy.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }), { times: 1 });
+    await copy.goto(url, { waitUntil: 'load' });
+    return await runAxe(copy, name);
+  } finally {
+    await copy.close();
   }
 }
 
