@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { waitForQuiet } from './lib/cpu.js';
 import { measure, measureMix, measureTogether, type Figures, type MixKind, type Request, type Target } from './lib/load.js';
 import { parseOptions, type Options } from './lib/options.js';
 import {
+  coldStart,
   killAllNow,
   memoryOf,
   runningServers,
@@ -181,14 +182,20 @@ function appEnvironment(dbUrl: string): Record<string, string> {
 }
 
 /**
- * A bare page route must render the page the app renders: its size for one seeded code is within
- * 2% of the app's (only the view token, sealed afresh by the app, differs in content).
+ * A bare page route must render the page the app renders: for one seeded code, its size is within
+ * 2% of the app's (only the view token, sealed afresh by the app, differs in content). On a
+ * mismatch both pages are left in the temp folder to compare.
  */
-async function sameSize(what: string, url: string, appBytes: number): Promise<void> {
-  const res = await fetch(url);
-  const bytes = (await res.arrayBuffer()).byteLength;
-  if (res.status !== 200 || Math.abs(bytes - appBytes) > 0.02 * appBytes) {
-    throw new Error(`${what}: the bare route answered ${res.status} with ${bytes} bytes, the app ${appBytes}`);
+async function samePage(what: string, bareUrl: string, app: Server, code: string): Promise<void> {
+  const mine = await fetch(`${app.url}/status`, { method: 'POST', headers: FORM, body: new URLSearchParams({ code }) });
+  const bare = await fetch(bareUrl);
+  const [a, b] = [await mine.text(), await bare.text()];
+  const [na, nb] = [Buffer.byteLength(a), Buffer.byteLength(b)];
+  if (bare.status !== 200 || Math.abs(na - nb) > 0.02 * na) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-page-'));
+    writeFileSync(join(dir, 'app.html'), a);
+    writeFileSync(join(dir, 'bare.html'), b);
+    throw new Error(`${what}: the bare route answered ${bare.status} with ${nb} bytes, the app ${na} (both in ${dir})`);
   }
 }
 
@@ -329,7 +336,7 @@ async function postgresPart() {
   // Reads before writes, so the lookups see the seeded table; each limit right before its app figure.
   const limitA = await run({ name: 'limit A', url: limits.url, method: 'GET', path: '/a' }, limits);
   const limitB = await run({ name: 'limit B', url: limits.url, method: 'GET', next: () => ({ path: hashPaths() }) }, limits);
-  await sameSize('status result page', `${limits.url}/b2/${hashCode(codeKey, seed.codes[0]!).toString('hex')}`, pages[0]!.length);
+  await samePage('status result page', `${limits.url}/b2/${hashCode(codeKey, seed.codes[0]!).toString('hex')}`, app, seed.codes[0]!);
   const fairPaths = rotate(seed.codes.map((c) => `/b2/${hashCode(codeKey, c).toString('hex')}`));
   const limitBPrime = await run({ name: 'limit B′', url: limits.url, method: 'GET', next: () => ({ path: fairPaths() }) }, limits);
   const status = await run(statusTarget('status lookup', app, seed.codes), app);
@@ -384,7 +391,12 @@ async function postgresPart() {
   console.log(`  ${uploadSummary(uploads)}`);
   await stop(limits);
   await stop(app);
+  await quiet();
+  step('cold start: npm start on the migrated database, until the first 200 on /');
+  const coldStartMs = await coldStart(APP_DIR, appEnvironment(dbUrl));
+  console.log(`  ${(coldStartMs / 1000).toFixed(2)} s`);
   return {
+    coldStartMs,
     postgres: { version, sharedBuffers },
     seed: { reports: seed.reports, updates: seed.updates, codes: seed.codes.length },
     pageBytes,
@@ -517,6 +529,10 @@ async function embeddedPart(): Promise<BenchResult['embedded']> {
   });
   const firstStartHwm = memoryOf(first.pid)?.hwm ?? NaN;
   await stop(first);
+  await quiet();
+  step('embedded: cold start, npm start on the existing data folder, until the first 200 on /');
+  const coldStartMs = await coldStart(APP_DIR, env);
+  console.log(`  ${(coldStartMs / 1000).toFixed(2)} s`);
 
   step('embedded: restarted on the same data folder');
   const app = await startApp('app (PGlite)', APP_DIR, env, 120_000);
@@ -537,7 +553,7 @@ async function embeddedPart(): Promise<BenchResult['embedded']> {
   const peakUnderLoad = rss.stop();
   const hwm = memoryOf(app.pid)?.hwm ?? NaN;
   await stop(app);
-  return { firstStartHwm, seeded, lookup: lookup!, submission: submission!, idle, peakUnderLoad, hwm };
+  return { firstStartHwm, coldStartMs, seeded, lookup: lookup!, submission: submission!, idle, peakUnderLoad, hwm };
 }
 
 /** The code measured: commit, and whether src/, views/ or migrations/ had uncommitted changes. */

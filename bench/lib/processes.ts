@@ -181,3 +181,47 @@ export function sampleRss(pid: number, everyMs = 100): { stop(): number } {
     },
   };
 }
+
+/**
+ * Cold start as a user sees it: `npm start` (its incremental build included, with nothing to
+ * rebuild) until the first 200 on `/`, polled every 20 ms. The whole process group is stopped
+ * afterwards (npm, and the node it execs). Milliseconds.
+ */
+export async function coldStart(cwd: string, env: Record<string, string>, timeoutMs = 60_000): Promise<number> {
+  buildOnce(cwd);
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn('npm', ['start', '--silent'], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, HOST: '127.0.0.1', PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    detached: true,
+  });
+  const server = track('app (cold start)', child, port);
+  try {
+    const ready = (async () => {
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`cold start: npm start exited with code ${child.exitCode}`);
+        const ok = await fetch(`${server.url}/`).then((r) => r.status === 200, () => false);
+        if (ok) return performance.now() - started;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    return await withTimeout(ready, timeoutMs, 'cold start');
+  } finally {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }, 10_000);
+    await server.exited;
+    clearTimeout(timer);
+  }
+}

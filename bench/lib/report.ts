@@ -50,6 +50,8 @@ export interface BenchResult {
   seed: { reports: number; updates: number; codes: number };
   /** Mean byte size of the real status result pages looked up in the run (limit A serves this many). */
   pageBytes: number;
+  /** `npm start` to the first 200 on / with the database already migrated (bench/lib/processes.ts coldStart). */
+  coldStartMs: number;
   limitA: Figures;
   limitB: Figures;
   /** Limit B′: the lookup's own query and its result page rendered by the app's template engine. */
@@ -70,6 +72,8 @@ export interface BenchResult {
   embedded?: {
     /** VmHWM of the first start on an empty data folder (initdb + migrations + seeding). */
     firstStartHwm: number;
+    /** `npm start` on the existing data folder to the first 200 on /. */
+    coldStartMs: number;
     seeded: number;
     lookup: Figures;
     submission: Figures;
@@ -80,6 +84,10 @@ export interface BenchResult {
 }
 
 export const RSS_LIMIT = 200 * 1024 * 1024;
+/** Issue 14: a restarted embedded server under the bench's embedded load, and its first start. */
+export const EMBEDDED_RSS_LIMIT = 250 * 1024 * 1024;
+export const EMBEDDED_FIRST_START_LIMIT = 450 * 1024 * 1024;
+export const COLD_START_MS = { postgres: 3_000, embedded: 5_000 };
 /** Issue 4: the app's peak RSS while 10 submissions with a 3 MB photo are handled at once. */
 export const UPLOAD_RSS_LIMIT = 300 * 1024 * 1024;
 export const RATIO_TARGET = 0.8;
@@ -176,6 +184,34 @@ export function verdicts(r: BenchResult): Verdict[] {
       detail:
         `${mb(r.uploads.concurrent.peakRss)} (${mb(r.uploads.concurrent.rssBefore)} before)` +
         (r.uploads.failures ? `; ${r.uploads.failures} submissions failed` : ''),
+    },
+    {
+      label: `cold start on PostgreSQL < ${COLD_START_MS.postgres / 1000} s`,
+      met: r.coldStartMs < COLD_START_MS.postgres,
+      detail: `${seconds(r.coldStartMs)} from npm start to the first 200 on /`,
+    },
+    ...(r.embedded ? embeddedVerdicts(r.embedded) : []),
+  ];
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+function embeddedVerdicts(e: NonNullable<BenchResult['embedded']>): Verdict[] {
+  return [
+    {
+      label: `embedded cold start < ${COLD_START_MS.embedded / 1000} s`,
+      met: e.coldStartMs < COLD_START_MS.embedded,
+      detail: `${seconds(e.coldStartMs)} from npm start on the existing data folder to the first 200 on /`,
+    },
+    {
+      label: `embedded, restarted: RSS < ${mb(EMBEDDED_RSS_LIMIT)} under its load`,
+      met: Math.max(e.peakUnderLoad, e.hwm) < EMBEDDED_RSS_LIMIT,
+      detail: `${mb(e.peakUnderLoad)} highest sample, ${mb(e.hwm)} VmHWM (${mb(e.idle)} once started)`,
+    },
+    {
+      label: `embedded first start (initdb) < ${mb(EMBEDDED_FIRST_START_LIMIT)}`,
+      met: e.firstStartHwm < EMBEDDED_FIRST_START_LIMIT,
+      detail: `${mb(e.firstStartHwm)} VmHWM`,
     },
   ];
 }
@@ -372,6 +408,7 @@ export function markdown(r: BenchResult): string {
     out.push(`| embedded (PGlite), restarted, once started | ${mb(e.idle)} |`);
     out.push(`| embedded (PGlite), restarted, highest sample during its load | ${mb(e.peakUnderLoad)} |`);
     out.push(`| embedded (PGlite), restarted, VmHWM | ${mb(e.hwm)} |`);
+
     out.push('');
     const half = Math.ceil(o.connections / 2);
     out.push(
