@@ -17,11 +17,11 @@ import { renderLead } from './lead-page.js';
 
 type QueuePage = Awaited<ReturnType<typeof findQueuePage>>;
 
-const COUNTS_TTL_MS = 10_000;
+const COUNTS_TTL_MS = 30_000;
 
 export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext) {
-  // Counting every lead costs a scan (350 ms at a million): the counts above the queue may be a few
-  // seconds old, and are refreshed while the old ones are shown.
+  // Counting every lead costs a scan (350 ms at a million): the counts above the queue may be up to
+  // 30 s old (as on the dashboard), and are refreshed while the old ones are shown.
   const statusCounts = staleWhileRevalidate(COUNTS_TTL_MS, () => countByStatus(ctx.db));
   // Only the filter's list of names: assigning a lead checks the current list.
   const assignableStaff = staleWhileRevalidate(COUNTS_TTL_MS, () => listAssignable(ctx.db));
