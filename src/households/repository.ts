@@ -27,11 +27,20 @@ function selectHousehold(db: Db) {
     .select([dateText('h.accepted_on'), dateText('h.posted_village_from'), dateText('h.posted_village_to'), dateText('h.posted_town_from'), dateText('h.posted_town_to')]);
 }
 
-/** Records by their import key (village, ID hash, programme year), for one batch of rows. */
+/**
+ * Records by their import key (village, ID hash, programme year), for one batch of rows: one
+ * statement whatever the batch's size (the keys travel as three arrays, the hashes as hex).
+ */
 export async function findByKeys(db: Db, keys: { village: string; idHash: Buffer; year: number }[]): Promise<StoredHousehold[]> {
   if (keys.length === 0) return [];
+  const villages = keys.map((x) => x.village);
+  const hashes = keys.map((x) => x.idHash.toString('hex'));
+  const years = keys.map((x) => x.year);
   return (await selectHousehold(db)
-    .where((eb) => eb.or(keys.map((k) => eb.and([eb('h.village', '=', k.village), eb('h.id_hash', '=', k.idHash), eb('h.programme_year', '=', k.year)]))))
+    .where(
+      sql<boolean>`(h.village, h.id_hash, h.programme_year) IN (
+        SELECT k.village, decode(k.id_hash, 'hex'), k.year::smallint FROM unnest(${villages}::text[], ${hashes}::text[], ${years}::int[]) AS k(village, id_hash, year))`,
+    )
     .execute()) as StoredHousehold[];
 }
 
@@ -42,6 +51,12 @@ export async function findHousehold(db: Db, id: string): Promise<StoredHousehold
 export async function insertHousehold(db: Db, row: NewHousehold): Promise<string> {
   const r = await db.insertInto('households').values(row).returning('id').executeTakeFirstOrThrow();
   return r.id;
+}
+
+/** Many records in one statement; returns each one's id with its import key (rows may come back in any order). */
+export async function insertHouseholds(db: Db, rows: NewHousehold[]) {
+  if (rows.length === 0) return [];
+  return db.insertInto('households').values(rows).returning(['id', 'village', 'id_hash', 'programme_year']).execute();
 }
 
 /** Overwrites a record if it is still at `version`; false when someone changed it meanwhile. */
@@ -73,6 +88,27 @@ export function findPayments(db: Db, householdId: string) {
     .execute();
 }
 
+/** The payments of many households at once, in their order, for the history of a batch's changed rows. */
+export function findPaymentsOf(db: Db, householdIds: string[]) {
+  if (householdIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('household_payments')
+    .select(['household_id', 'position', sql<string>`to_char(paid_on, 'YYYY-MM-DD')`.as('paid_on'), 'amount_yuan', 'payee_name', 'channel'])
+    .where('household_id', 'in', householdIds)
+    .orderBy('household_id')
+    .orderBy('position')
+    .execute();
+}
+
+/** The payments of many households replaced at once (none of theirs kept), in statements of at most 5,000 rows. */
+export async function replacePaymentsOf(db: Db, payments: { householdId: string; payments: PaymentInput[] }[], replacing: string[]): Promise<void> {
+  if (replacing.length) await db.deleteFrom('household_payments').where('household_id', 'in', replacing).execute();
+  const rows = payments.flatMap((h) =>
+    h.payments.map((p, i) => ({ household_id: h.householdId, position: i + 1, paid_on: p.paidOn, amount_yuan: p.amountYuan, payee_name: p.payeeName, channel: p.channel })),
+  );
+  for (let i = 0; i < rows.length; i += 5000) await db.insertInto('household_payments').values(rows.slice(i, i + 5000)).execute();
+}
+
 export async function insertHistory(
   db: Db,
   entry: { householdId: string; actorId: string | null; source: 'import' | 'edit' | 'flag' | 'recheck' | 'lead'; importId?: string | null; changes: Record<string, unknown> },
@@ -80,6 +116,17 @@ export async function insertHistory(
   await db
     .insertInto('household_history')
     .values({ household_id: entry.householdId, actor_id: entry.actorId, source: entry.source, import_id: entry.importId ?? null, changes: JSON.stringify(entry.changes) })
+    .execute();
+}
+
+export type HistoryEntry = { householdId: string; actorId: string | null; source: 'import' | 'edit' | 'flag' | 'recheck' | 'lead'; importId?: string | null; changes: Record<string, unknown> };
+
+/** Many history entries in one statement. */
+export async function insertHistories(db: Db, entries: HistoryEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db
+    .insertInto('household_history')
+    .values(entries.map((e) => ({ household_id: e.householdId, actor_id: e.actorId, source: e.source, import_id: e.importId ?? null, changes: JSON.stringify(e.changes) })))
     .execute();
 }
 
