@@ -248,15 +248,17 @@ function filtered(db: Db, f: RegisterFilter) {
   return q;
 }
 
-/** Per village: households and open flags by kind (the register's overview and the list's filter). */
-export async function countFlagsByVillage(db: Db) {
-  const r = await sql<{ village: string; households: string; flagged: string; kind: HouseholdFlagKind | null; n: string }>`
-    SELECT h.village, count(DISTINCT h.id) AS households, count(DISTINCT f.household_id) AS flagged, f.kind, count(f.id) AS n
-    FROM households h
-    LEFT JOIN household_flags f ON f.household_id = h.id AND f.resolved_at IS NULL AND f.cleared_at IS NULL
-    GROUP BY GROUPING SETS ((h.village), (h.village, f.kind))
-    ORDER BY h.village, f.kind NULLS FIRST`.execute(db);
-  return r.rows;
+/**
+ * Per village: households, households with an open flag, and open flags by kind, as last counted
+ * by the database (recountVillages): one small row per village, whatever the register's size.
+ */
+export function countFlagsByVillage(db: Db) {
+  return db.selectFrom('household_village_counts').select(['village', 'households', 'flagged', 'kinds']).orderBy('village').execute();
+}
+
+/** The village a household is in (for the recount after a flag is cleared). */
+export async function villageOf(db: Db, householdId: string): Promise<string | undefined> {
+  return (await db.selectFrom('households').select('village').where('id', '=', householdId).executeTakeFirst())?.village;
 }
 
 export async function upsertStandard(
@@ -288,7 +290,7 @@ export async function deleteStandard(db: Db, id: string): Promise<boolean> {
  * the villages holding one of their ID numbers. Returns how many flags were raised and resolved.
  */
 export async function refreshFlags(db: Db, villages: readonly string[] | null, settings: FlagSettings) {
-  const r = await sql<{ raised: string; resolved: string }>`
+  const r = await sql<{ raised: string; resolved: string; villages: string[] }>`
     WITH changed AS (
       SELECT village FROM households WHERE ${villages === null ? sql`true` : sql`village = ANY(${[...villages]}::text[])`}
     ), affected AS (
@@ -379,9 +381,44 @@ export async function refreshFlags(db: Db, villages: readonly string[] | null, s
         AND NOT EXISTS (SELECT 1 FROM holding x WHERE x.household_id = f.household_id AND x.kind = f.kind)
       RETURNING 1
     )
-    SELECT (SELECT count(*) FROM raised WHERE inserted) AS raised, (SELECT count(*) FROM resolved) AS resolved`.execute(db);
+    SELECT (SELECT count(*) FROM raised WHERE inserted) AS raised, (SELECT count(*) FROM resolved) AS resolved,
+           (SELECT coalesce(array_agg(village), '{}') FROM affected) AS villages`.execute(db);
   const row = r.rows[0]!;
+  // A statement does not see its own changes: the counts are taken by the next one, same transaction.
+  // A village left with no household (an edit moved its last one) is among those asked for.
+  await recountVillages(db, villages === null ? null : [...new Set([...villages, ...row.villages])]);
   return { raised: Number(row.raised), resolved: Number(row.resolved) };
+}
+
+/**
+ * The stored counts of `villages` (null: every village, and rows of villages that no longer hold a
+ * household) taken again from the households and their open flags. The counts' rows are locked
+ * first, so that of two transactions recounting a village the second counts after the first commits.
+ */
+export async function recountVillages(db: Db, villages: readonly string[] | null): Promise<void> {
+  const wanted =
+    villages === null
+      ? sql`SELECT DISTINCT village FROM households UNION SELECT village FROM household_village_counts`
+      : sql`SELECT DISTINCT unnest(${[...villages]}::text[])`;
+  await sql`SELECT village FROM household_village_counts WHERE village IN (${wanted}) ORDER BY village FOR UPDATE`.execute(db);
+  await sql`
+    WITH v (village) AS (${wanted}),
+    hh AS (
+      SELECT h.village, count(*) AS n FROM households h WHERE h.village IN (SELECT village FROM v) GROUP BY h.village
+    ), open AS (
+      SELECT h.village, f.household_id, f.kind
+      FROM household_flags f JOIN households h ON h.id = f.household_id
+      WHERE f.resolved_at IS NULL AND f.cleared_at IS NULL AND h.village IN (SELECT village FROM v)
+    ), flagged AS (
+      SELECT village, count(DISTINCT household_id) AS n FROM open GROUP BY village
+    ), kinds AS (
+      SELECT village, jsonb_object_agg(kind, n) AS kinds FROM (SELECT village, kind, count(*) AS n FROM open GROUP BY village, kind) k GROUP BY village
+    )
+    INSERT INTO household_village_counts (village, households, flagged, kinds, counted_at)
+    SELECT v.village, coalesce(hh.n, 0), coalesce(flagged.n, 0), coalesce(kinds.kinds, '{}'), now()
+    FROM v LEFT JOIN hh USING (village) LEFT JOIN flagged USING (village) LEFT JOIN kinds USING (village)
+    ON CONFLICT (village) DO UPDATE
+      SET households = EXCLUDED.households, flagged = EXCLUDED.flagged, kinds = EXCLUDED.kinds, counted_at = EXCLUDED.counted_at`.execute(db);
 }
 
 /** An uploaded file between its preview and its commit (sealed: it holds ID numbers). */

@@ -25,6 +25,8 @@ import {
   insertHousehold,
   insertImport,
   refreshFlags,
+  recountVillages,
+  villageOf,
   replacePayments,
   deleteLeadLink,
   exportHouseholds,
@@ -370,6 +372,7 @@ export async function clearHouseholdFlag(db: Db, actorId: string, householdId: s
   return db.transaction().execute(async (trx) => {
     const kind = await clearFlag(trx, flagId, householdId, actorId, note);
     if (!kind) return false;
+    await recountVillages(trx, [(await villageOf(trx, householdId))!]);
     await insertHistory(trx, { householdId, actorId, source: 'flag', changes: { cleared: kind, note } });
     await recordAudit(trx, { actorId, action: 'household.flag.clear', detail: { household: householdId, flag: flagId, kind } });
     return true;
