@@ -122,7 +122,9 @@ export async function importThroughApp(appUrl: string, pid: number, session: { c
     });
     const done = await commit.text();
     const commitMs = performance.now() - t0;
-    if (commit.status !== 200) throw new Error(`import commit of the ${file.kind}: HTTP ${commit.status}`);
+    if (commit.status !== 200) {
+      return { kind: file.kind, rows: file.rows, bytes: file.bytes.length, previewMs, commitMs, peakRss: rss.stop(), rssBefore, summary: '', error: `commit failed, HTTP ${commit.status} (see the app's log)` };
+    }
     const summary = /<main[\s\S]*?<\/main>/.exec(done)?.[0].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300) ?? '';
     return { kind: file.kind, rows: file.rows, bytes: file.bytes.length, previewMs, commitMs, peakRss: rss.stop(), rssBefore, summary };
   } finally {
