@@ -135,7 +135,7 @@ export async function importThroughApp(appUrl: string, pid: number, session: { c
 /**
  * Brings the register to `size` households in SQL: the same villages, types, methods and years as
  * the sheets, the ID fields of the right shape (a 46-byte "sealed" value, a 32-byte hash, a masked
- * text) but random bytes — the pages show only the masked form —, one payment each, every tenth
+ * text) but random bytes — the pages show only the masked form —, one payment each, every seventh
  * paid to someone else. Then the flags of every village are left to refreshFlags (timed apart).
  */
 export async function seedHouseholds(pool: pg.Pool, campaign: Campaign, size: number): Promise<number> {
@@ -164,7 +164,7 @@ export async function seedHouseholds(pool: pg.Pool, campaign: Campaign, size: nu
          FROM s
          RETURNING id, head_name, approved_yuan, programme_year)
        INSERT INTO household_payments (household_id, position, paid_on, amount_yuan, payee_name, channel)
-       SELECT id, 1, make_date(programme_year, 11, 1), approved_yuan, CASE WHEN id % 10 = 3 THEN '他人' ELSE head_name END, '一卡通' FROM ins`,
+       SELECT id, 1, make_date(programme_year, 11, 1), approved_yuan, CASE WHEN id % 7 = 3 THEN '他人' ELSE head_name END, '一卡通' FROM ins`,
       [have + from + 10_000_000, n, villages, types, methods, archive],
     );
   }
