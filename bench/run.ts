@@ -42,6 +42,8 @@ import { seedReports } from './lib/seed.js';
 import { measureUploads } from './lib/uploads.js';
 import { compileQueueQuery, compileStatusQuery, explainQuery, queuePages, staffCookie, type QueuePage } from './lib/queue.js';
 import { seedLeads } from '../src/leads/seed.js';
+import { compileRegisterQueries, importThroughApp, registerCsv, registerPages, registerXlsx, seedHouseholds, staffSession, timeFlagRefresh } from './lib/register.js';
+import { printRegister, writeRegisterDoc, type RegisterFigures, type RegisterPageFigures } from './lib/report.js';
 
 // npm run bench: the bare ceilings (limits A, B, C) and the real endpoints, in one run, on a fresh
 // PostgreSQL database that is dropped at the end, then a short run of the embedded (PGlite) mode.
@@ -146,6 +148,7 @@ const summary = (f: Figures) =>
 async function quiet(): Promise<void> {
   if (opts.quietWait <= 0) return;
   const q = await waitForQuiet(opts.quietWait * 1000);
+  busiest = Math.max(busiest, q.busy);
   if (q.busy > 0.15) {
     console.warn(`  warning: the machine is ${Math.round(q.busy * 100)}% busy before this step (${q.top.join(', ')}); figures may be low`);
   }
@@ -389,6 +392,7 @@ async function postgresPart() {
   step('uploads: a report with one 3 MB photo, 20 one after the other, then 10 at once');
   const uploads = await measureUploads(app.url, app.pid);
   console.log(`  ${uploadSummary(uploads)}`);
+  const register = opts.register ? await registerPart(dbUrl, app, limits) : undefined;
   await stop(limits);
   await stop(app);
   await quiet();
@@ -410,6 +414,7 @@ async function postgresPart() {
     ...(mixed ? { mixed } : {}),
     pgMemory: { idle, peakUnderLoad, hwm, ...(queuePeak !== undefined ? { queuePeak } : {}) },
     uploads,
+    register,
   };
 }
 
@@ -507,6 +512,122 @@ async function mixedPart(p: {
   };
 }
 
+/** The register page's size (src/routes/staff/households.ts PAGE). */
+const REGISTER_PAGE = 50;
+
+/** The household register at scale, on the app and limits server given (bench/lib/register.ts). */
+async function registerPart(dbUrl: string, app: Server, limits: Server): Promise<RegisterFigures> {
+  const rows = opts.registerRows;
+  step(`register: generating a ${rows.toLocaleString('en-US')}-household XLSX and another CSV in the import layout`);
+  const xlsx = await registerXlsx(campaign, 0, rows);
+  const csv = registerCsv(campaign, rows, rows);
+  const clerk = await staffSession(dbUrl, 'bench-clerk', 'clerk');
+  const imports = [];
+  const refresh = [];
+  for (const file of [{ kind: 'xlsx' as const, bytes: xlsx, rows }, { kind: 'csv' as const, bytes: csv, rows }]) {
+    await quiet();
+    step(`register: importing the ${file.kind.toUpperCase()} (${(file.bytes.length / 1024 / 1024).toFixed(1)} MB) through the app as a clerk: preview, then commit`);
+    const f = await importThroughApp(app.url, app.pid, clerk, file, memoryOf(app.pid)?.rss ?? NaN);
+    console.log(`  preview ${(f.previewMs / 1000).toFixed(1)} s, commit ${(f.commitMs / 1000).toFixed(1)} s, app RSS peak ${Math.round(f.peakRss / 1024 / 1024)} MB`);
+    imports.push(f);
+    if (refresh.length === 0) {
+      step('register: refreshFlags over every village');
+      refresh.push(await timeFlagRefresh(dbUrl, campaign));
+      console.log(`  ${refresh[0]!.households} households: ${(refresh[0]!.ms / 1000).toFixed(1)} s`);
+    }
+  }
+  const seedPool = new pg.Pool({ connectionString: dbUrl, max: 2 });
+  const pages: RegisterPageFigures[] = [];
+  let seedSeconds = 0;
+  const rss = sampleRss(app.pid);
+  try {
+    step(`register: seeding households up to ${opts.registerHouseholds.toLocaleString('en-US')} in SQL`);
+    const t0 = Date.now();
+    await seedHouseholds(seedPool, campaign, opts.registerHouseholds);
+    await seedPool.query('VACUUM ANALYZE households, household_payments');
+    seedSeconds = (Date.now() - t0) / 1000;
+    step('register: refreshFlags over every village');
+    const big = await timeFlagRefresh(dbUrl, campaign);
+    refresh.push(big);
+    console.log(`  ${big.households} households: ${(big.ms / 1000).toFixed(1)} s`);
+    await seedPool.query('VACUUM ANALYZE household_flags, household_village_counts');
+    const investigator = await staffSession(dbUrl, 'bench-register', 'investigator');
+    const list = registerPages(villages[0]!);
+    for (const [i, p] of list.entries()) {
+      const queries = await compileRegisterQueries(p.filter, REGISTER_PAGE);
+      // The bare route is told the page's statements through its own start-up environment.
+      const bareServer = await startIpcServer(`limits R ${i}`, ROOT, 'bench/servers/limits.ts', {
+        BENCH_DATABASE_URL: dbUrl,
+        BENCH_POOL_SIZE: String(opts.poolSize),
+        BENCH_PAGE: Buffer.from('-').toString('base64'),
+        BENCH_REGISTER_QUERIES: JSON.stringify([queries]),
+      });
+      try {
+        const bare = await runLoad({ name: `limit R: register ${p.name}`, url: bareServer.url, method: 'GET', path: '/r/0' }, bareServer);
+        const real = await runLoad({ name: `register ${p.name}`, url: app.url, method: 'GET', path: p.path, headers: { cookie: investigator.cookie } }, app);
+        pages.push({ page: p.name, path: p.path, households: big.households, bare, app: real, plan: await explainQuery(seedPool, queries[0]!) });
+      } finally {
+        await stop(bareServer);
+      }
+    }
+  } finally {
+    await seedPool.end();
+  }
+  void limits;
+  return {
+    date: new Date(),
+    revision: APP_DIR === ROOT ? revision() : `the app in ${APP_DIR}`,
+    imports,
+    refresh,
+    seedSeconds,
+    pages,
+    pagesPeakRss: rss.stop(),
+    machineBusy: sharedNote(),
+  };
+}
+
+/** Other programs' share of the CPU during the register's loads, in words for the doc. */
+let busiest = 0;
+function sharedNote(): string {
+  return busiest > 0.15 ? `The machine was shared: other programs kept it up to ${Math.round(busiest * 100)}% busy before some steps, so the figures are low.` : '';
+}
+
+/** A measured load against one server (warm-up, then measured), as the other parts run theirs. */
+async function runLoad(target: Target, server: Server): Promise<Figures> {
+  await quiet();
+  step(`${target.name}: ${opts.warmup} s warm-up, ${opts.duration} s measured`);
+  const f = await measure(target, { connections: opts.connections, warmup: opts.warmup, duration: opts.duration, serverPid: server.pid });
+  console.log(`  ${summary(f)}`);
+  if (disturbed(f)) console.warn('  warning: other programs used a fifth or more of the CPU during this step; its figure is low');
+  return f;
+}
+
+/** --register-only: a fresh database with the migrations, the app and the register's part alone. */
+async function registerOnly(): Promise<RegisterFigures> {
+  const admin = new pg.Client({ connectionString: opts.adminUrl });
+  await admin.connect();
+  step(`creating database ${dbName}`);
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  dbCreated = true;
+  await admin.end();
+  const url = new URL(opts.adminUrl);
+  url.pathname = `/${dbName}`;
+  const dbUrl = url.toString();
+  const migratePool = new pg.Pool({ connectionString: dbUrl, max: 1 });
+  try {
+    await migrate(migratePool);
+  } finally {
+    await migratePool.end();
+  }
+  step(`starting the app (${APP_DIR === ROOT ? '' : APP_DIR + '/'}dist/server.js) on PostgreSQL`);
+  const app = await startApp('app (PostgreSQL)', APP_DIR, appEnvironment(dbUrl));
+  try {
+    return await registerPart(dbUrl, app, app);
+  } finally {
+    await stop(app);
+  }
+}
+
 async function embeddedPart(): Promise<BenchResult['embedded']> {
   const dataDir = mkdtempSync(join(tmpdir(), 'xiansuo-bench-pglite-'));
   tempDirs.push(dataDir);
@@ -570,6 +691,18 @@ function revision(): string {
 let exitCode = 0;
 try {
   const started = Date.now();
+  if (opts.registerOnly) {
+    const register = await registerOnly();
+    console.log('');
+    printRegister(register);
+    if (opts.write && APP_DIR === ROOT) {
+      writeRegisterDoc(join(ROOT, 'docs/PERFORMANCE.md'), register);
+      console.log('\nWrote the register\'s generated section of docs/PERFORMANCE.md');
+    }
+    console.log(`Done in ${Math.round((Date.now() - started) / 1000)} s.`);
+    await cleanup();
+    process.exit(0);
+  }
   const pgPart = await postgresPart();
   const embedded = opts.embeddedDuration > 0 ? await embeddedPart() : undefined;
   const cpu = cpus();
@@ -588,11 +721,13 @@ try {
     ...(embedded ? { embedded } : {}),
   };
   printResult(result);
+  if (pgPart.register) printRegister(pgPart.register);
   if (opts.write && APP_DIR !== ROOT) {
     console.log('\nNot writing docs/PERFORMANCE.md: the app measured is not this checkout\'s.');
   } else if (opts.write) {
     const file = join(ROOT, 'docs/PERFORMANCE.md');
     writeDoc(file, result);
+    if (pgPart.register) writeRegisterDoc(file, pgPart.register);
     console.log(`\nWrote the generated section of ${file}`);
   }
   console.log(`Done in ${Math.round((Date.now() - started) / 1000)} s.`);

@@ -40,3 +40,20 @@ t.test('the cycle holds each kind its weight of times, the rarer ones spread out
   t.ok(cycle.every((c, i) => c === 0 || cycle[(i + 1) % cycle.length] === 0), `no two of the rarer kinds side by side (${cycle.join('')})`);
   t.same(mixCycle([1]), [0]);
 });
+
+t.test('the household register’s part: on by default, skipped, run alone, with its sizes', async (t) => {
+  const defaults = parseOptions([], {});
+  t.same([defaults.register, defaults.registerOnly, defaults.registerRows, defaults.registerHouseholds], [true, false, 100_000, 1_000_000]);
+  t.equal(parseOptions(['--no-register'], {}).register, false);
+  t.equal(parseOptions([], { BENCH_REGISTER: '0' }).register, false);
+  t.equal(parseOptions(['--register-only'], {}).registerOnly, true);
+  t.equal(parseOptions([], { BENCH_REGISTER_ONLY: '1' }).registerOnly, true);
+  t.throws(() => parseOptions(['--register-only', '--no-register'], {}), /contradict/);
+  const quick = parseOptions(['--register-rows=2000', '--register-households=50000'], {});
+  t.same([quick.registerRows, quick.registerHouseholds], [2000, 50_000]);
+  t.equal(parseOptions([], { BENCH_REGISTER_ROWS: '300' }).registerRows, 300);
+  t.throws(() => parseOptions(['--register-rows=0'], {}), /registerRows must be a number ≥ 1/);
+  t.throws(() => parseOptions(['--register-rows=many'], {}), /registerRows/);
+  // Run alone, the register needs no Redis, wherever the mixed load's would be.
+  t.equal(parseOptions(['--register-only', '--redis-url=redis://10.0.0.5:6379'], {}).registerOnly, true);
+});

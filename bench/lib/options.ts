@@ -31,9 +31,17 @@ export interface Options {
   mixed: boolean;
   /** Redis the app instances of the mixed load share their rate-limit counters in. */
   redisUrl: string;
+  /** Run the household register's part (imports, flag refresh, register pages). */
+  register: boolean;
+  /** Run only the register's part (on a fresh database; only its section of the doc is written). */
+  registerOnly: boolean;
+  /** Households in each generated import file (XLSX and CSV). */
+  registerRows: number;
+  /** Households the register is brought to (in SQL) before its pages are measured. */
+  registerHouseholds: number;
 }
 
-const SPEC: Record<Exclude<keyof Options, 'adminUrl' | 'appDir' | 'write' | 'queueLeads' | 'mixed' | 'redisUrl'>, { env: string; def: number; min: number }> = {
+const SPEC: Record<Exclude<keyof Options, 'adminUrl' | 'appDir' | 'write' | 'queueLeads' | 'mixed' | 'redisUrl' | 'register' | 'registerOnly'>, { env: string; def: number; min: number }> = {
   duration: { env: 'BENCH_DURATION', def: 10, min: 1 },
   warmup: { env: 'BENCH_WARMUP', def: 3, min: 0 },
   connections: { env: 'BENCH_CONNECTIONS', def: 10, min: 1 },
@@ -43,6 +51,8 @@ const SPEC: Record<Exclude<keyof Options, 'adminUrl' | 'appDir' | 'write' | 'que
   embeddedDuration: { env: 'BENCH_EMBEDDED_DURATION', def: 5, min: 0 },
   timeout: { env: 'BENCH_TIMEOUT', def: 1800, min: 30 },
   quietWait: { env: 'BENCH_QUIET_WAIT', def: 10, min: 0 },
+  registerRows: { env: 'BENCH_REGISTER_ROWS', def: 100_000, min: 1 },
+  registerHouseholds: { env: 'BENCH_REGISTER_HOUSEHOLDS', def: 1_000_000, min: 1 },
 };
 
 const FLAG_OF: Record<string, keyof typeof SPEC> = {
@@ -55,6 +65,8 @@ const FLAG_OF: Record<string, keyof typeof SPEC> = {
   'embedded-duration': 'embeddedDuration',
   timeout: 'timeout',
   'quiet-wait': 'quietWait',
+  'register-rows': 'registerRows',
+  'register-households': 'registerHouseholds',
 };
 
 export const USAGE = `npm run bench [-- options]
@@ -68,6 +80,10 @@ export const USAGE = `npm run bench [-- options]
   --queue-leads=N,N      staff queue measured at these sizes (BENCH_QUEUE_LEADS, 100000,1000000; 0 skips)
   --no-mixed             skip the mixed load (1 and 2 apps)   (BENCH_MIXED=0)
   --redis-url=URL        Redis the mixed load's apps share   (BENCH_REDIS_URL, redis://127.0.0.1:6379)
+  --no-register          skip the household register's part   (BENCH_REGISTER=0)
+  --register-only        run only the register's part         (BENCH_REGISTER_ONLY=1)
+  --register-rows=N      households per generated import file (BENCH_REGISTER_ROWS, 100000)
+  --register-households=N  register size for its pages      (BENCH_REGISTER_HOUSEHOLDS, 1000000)
   --timeout=S            give up and clean up after          (BENCH_TIMEOUT, 1800)
   --quiet-wait=S         wait for other load before each step (BENCH_QUIET_WAIT, 10)
   --admin-url=URL        PostgreSQL admin connection         (BENCH_ADMIN_URL, postgres://postgres@127.0.0.1:5432/postgres)
@@ -78,6 +94,8 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   const values: Record<string, string> = {};
   let write = env.BENCH_WRITE !== '0';
   let mixed = env.BENCH_MIXED !== '0';
+  let register = env.BENCH_REGISTER !== '0';
+  let registerOnly = env.BENCH_REGISTER_ONLY === '1';
   let redisUrl = env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
   let adminUrl = env.BENCH_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   let appDir = env.BENCH_APP_DIR || undefined;
@@ -97,6 +115,14 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     }
     if (arg === '--no-mixed') {
       mixed = false;
+      continue;
+    }
+    if (arg === '--no-register') {
+      register = false;
+      continue;
+    }
+    if (arg === '--register-only') {
+      registerOnly = true;
       continue;
     }
     const m = /^--([a-z-]+)=(.+)$/.exec(arg);
@@ -124,7 +150,8 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   if (sizes.some((n) => !Number.isInteger(n) || n < 1) || sizes.some((n, i) => i > 0 && n <= sizes[i - 1]!)) {
     throw new Error(`queue-leads must be increasing whole numbers, or 0 (got ${queueLeads})`);
   }
-  const out = { adminUrl, appDir, write, queueLeads: sizes, mixed, redisUrl } as Options;
+  if (registerOnly && !register) throw new Error('--register-only and --no-register contradict each other');
+  const out = { adminUrl, appDir, write, queueLeads: sizes, mixed, redisUrl, register, registerOnly } as Options;
   for (const key of Object.keys(SPEC) as (keyof typeof SPEC)[]) {
     const raw = values[key];
     const n = raw === undefined ? SPEC[key].def : Number(raw);
@@ -143,7 +170,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     throw new Error(`redis-url must be redis://host[:port][/db] (got ${redisUrl})`);
   }
   if (redis.protocol !== 'redis:') throw new Error(`redis-url must be redis://host[:port][/db] (got ${redisUrl})`);
-  if (mixed && !loopback.includes(redis.hostname)) {
+  if (mixed && !registerOnly && !loopback.includes(redis.hostname)) {
     throw new Error(`The bench runs on this machine only: ${redis.hostname} is not 127.0.0.1`);
   }
   return out;

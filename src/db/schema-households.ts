@@ -150,6 +150,15 @@ export interface ProblemRowHouseholdsTable {
   linked_at: Timestamp;
 }
 
+/** The register list's counts per village, recounted by the database (migrations/019). */
+export interface HouseholdVillageCountsTable {
+  village: string;
+  households: number;
+  flagged: number;
+  kinds: ColumnType<Partial<Record<HouseholdFlagKind, number>>, string | undefined, string>;
+  counted_at: ColumnType<Date, string | undefined, string>;
+}
+
 export interface HouseholdTables {
   households: HouseholdsTable;
   household_payments: HouseholdPaymentsTable;
@@ -158,6 +167,7 @@ export interface HouseholdTables {
   household_flags: HouseholdFlagsTable;
   household_leads: HouseholdLeadsTable;
   household_imports: HouseholdImportsTable;
+  household_village_counts: HouseholdVillageCountsTable;
   recheck_draws: RecheckDrawsTable;
   recheck_items: RecheckItemsTable;
   problem_row_households: ProblemRowHouseholdsTable;

@@ -27,11 +27,20 @@ function selectHousehold(db: Db) {
     .select([dateText('h.accepted_on'), dateText('h.posted_village_from'), dateText('h.posted_village_to'), dateText('h.posted_town_from'), dateText('h.posted_town_to')]);
 }
 
-/** Records by their import key (village, ID hash, programme year), for one batch of rows. */
+/**
+ * Records by their import key (village, ID hash, programme year), for one batch of rows: one
+ * statement whatever the batch's size (the keys travel as three arrays, the hashes as hex).
+ */
 export async function findByKeys(db: Db, keys: { village: string; idHash: Buffer; year: number }[]): Promise<StoredHousehold[]> {
   if (keys.length === 0) return [];
+  const villages = keys.map((x) => x.village);
+  const hashes = keys.map((x) => x.idHash.toString('hex'));
+  const years = keys.map((x) => x.year);
   return (await selectHousehold(db)
-    .where((eb) => eb.or(keys.map((k) => eb.and([eb('h.village', '=', k.village), eb('h.id_hash', '=', k.idHash), eb('h.programme_year', '=', k.year)]))))
+    .where(
+      sql<boolean>`(h.village, h.id_hash, h.programme_year) IN (
+        SELECT k.village, decode(k.id_hash, 'hex'), k.year::smallint FROM unnest(${villages}::text[], ${hashes}::text[], ${years}::int[]) AS k(village, id_hash, year))`,
+    )
     .execute()) as StoredHousehold[];
 }
 
@@ -42,6 +51,12 @@ export async function findHousehold(db: Db, id: string): Promise<StoredHousehold
 export async function insertHousehold(db: Db, row: NewHousehold): Promise<string> {
   const r = await db.insertInto('households').values(row).returning('id').executeTakeFirstOrThrow();
   return r.id;
+}
+
+/** Many records in one statement; returns each one's id with its import key (rows may come back in any order). */
+export async function insertHouseholds(db: Db, rows: NewHousehold[]) {
+  if (rows.length === 0) return [];
+  return db.insertInto('households').values(rows).returning(['id', 'village', 'id_hash', 'programme_year']).execute();
 }
 
 /** Overwrites a record if it is still at `version`; false when someone changed it meanwhile. */
@@ -73,6 +88,27 @@ export function findPayments(db: Db, householdId: string) {
     .execute();
 }
 
+/** The payments of many households at once, in their order, for the history of a batch's changed rows. */
+export function findPaymentsOf(db: Db, householdIds: string[]) {
+  if (householdIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('household_payments')
+    .select(['household_id', 'position', sql<string>`to_char(paid_on, 'YYYY-MM-DD')`.as('paid_on'), 'amount_yuan', 'payee_name', 'channel'])
+    .where('household_id', 'in', householdIds)
+    .orderBy('household_id')
+    .orderBy('position')
+    .execute();
+}
+
+/** The payments of many households replaced at once (none of theirs kept), in statements of at most 5,000 rows. */
+export async function replacePaymentsOf(db: Db, payments: { householdId: string; payments: PaymentInput[] }[], replacing: string[]): Promise<void> {
+  if (replacing.length) await db.deleteFrom('household_payments').where('household_id', 'in', replacing).execute();
+  const rows = payments.flatMap((h) =>
+    h.payments.map((p, i) => ({ household_id: h.householdId, position: i + 1, paid_on: p.paidOn, amount_yuan: p.amountYuan, payee_name: p.payeeName, channel: p.channel })),
+  );
+  for (let i = 0; i < rows.length; i += 5000) await db.insertInto('household_payments').values(rows.slice(i, i + 5000)).execute();
+}
+
 export async function insertHistory(
   db: Db,
   entry: { householdId: string; actorId: string | null; source: 'import' | 'edit' | 'flag' | 'recheck' | 'lead'; importId?: string | null; changes: Record<string, unknown> },
@@ -80,6 +116,17 @@ export async function insertHistory(
   await db
     .insertInto('household_history')
     .values({ household_id: entry.householdId, actor_id: entry.actorId, source: entry.source, import_id: entry.importId ?? null, changes: JSON.stringify(entry.changes) })
+    .execute();
+}
+
+export type HistoryEntry = { householdId: string; actorId: string | null; source: 'import' | 'edit' | 'flag' | 'recheck' | 'lead'; importId?: string | null; changes: Record<string, unknown> };
+
+/** Many history entries in one statement. */
+export async function insertHistories(db: Db, entries: HistoryEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db
+    .insertInto('household_history')
+    .values(entries.map((e) => ({ household_id: e.householdId, actor_id: e.actorId, source: e.source, import_id: e.importId ?? null, changes: JSON.stringify(e.changes) })))
     .execute();
 }
 
@@ -201,15 +248,17 @@ function filtered(db: Db, f: RegisterFilter) {
   return q;
 }
 
-/** Per village: households and open flags by kind (the register's overview and the list's filter). */
-export async function countFlagsByVillage(db: Db) {
-  const r = await sql<{ village: string; households: string; flagged: string; kind: HouseholdFlagKind | null; n: string }>`
-    SELECT h.village, count(DISTINCT h.id) AS households, count(DISTINCT f.household_id) AS flagged, f.kind, count(f.id) AS n
-    FROM households h
-    LEFT JOIN household_flags f ON f.household_id = h.id AND f.resolved_at IS NULL AND f.cleared_at IS NULL
-    GROUP BY GROUPING SETS ((h.village), (h.village, f.kind))
-    ORDER BY h.village, f.kind NULLS FIRST`.execute(db);
-  return r.rows;
+/**
+ * Per village: households, households with an open flag, and open flags by kind, as last counted
+ * by the database (recountVillages): one small row per village, whatever the register's size.
+ */
+export function countFlagsByVillage(db: Db) {
+  return db.selectFrom('household_village_counts').select(['village', 'households', 'flagged', 'kinds']).orderBy('village').execute();
+}
+
+/** The village a household is in (for the recount after a flag is cleared). */
+export async function villageOf(db: Db, householdId: string): Promise<string | undefined> {
+  return (await db.selectFrom('households').select('village').where('id', '=', householdId).executeTakeFirst())?.village;
 }
 
 export async function upsertStandard(
@@ -241,7 +290,7 @@ export async function deleteStandard(db: Db, id: string): Promise<boolean> {
  * the villages holding one of their ID numbers. Returns how many flags were raised and resolved.
  */
 export async function refreshFlags(db: Db, villages: readonly string[] | null, settings: FlagSettings) {
-  const r = await sql<{ raised: string; resolved: string }>`
+  const r = await sql<{ raised: string; resolved: string; villages: string[] }>`
     WITH changed AS (
       SELECT village FROM households WHERE ${villages === null ? sql`true` : sql`village = ANY(${[...villages]}::text[])`}
     ), affected AS (
@@ -332,9 +381,44 @@ export async function refreshFlags(db: Db, villages: readonly string[] | null, s
         AND NOT EXISTS (SELECT 1 FROM holding x WHERE x.household_id = f.household_id AND x.kind = f.kind)
       RETURNING 1
     )
-    SELECT (SELECT count(*) FROM raised WHERE inserted) AS raised, (SELECT count(*) FROM resolved) AS resolved`.execute(db);
+    SELECT (SELECT count(*) FROM raised WHERE inserted) AS raised, (SELECT count(*) FROM resolved) AS resolved,
+           (SELECT coalesce(array_agg(village), '{}') FROM affected) AS villages`.execute(db);
   const row = r.rows[0]!;
+  // A statement does not see its own changes: the counts are taken by the next one, same transaction.
+  // A village left with no household (an edit moved its last one) is among those asked for.
+  await recountVillages(db, villages === null ? null : [...new Set([...villages, ...row.villages])]);
   return { raised: Number(row.raised), resolved: Number(row.resolved) };
+}
+
+/**
+ * The stored counts of `villages` (null: every village, and rows of villages that no longer hold a
+ * household) taken again from the households and their open flags. The counts' rows are locked
+ * first, so that of two transactions recounting a village the second counts after the first commits.
+ */
+export async function recountVillages(db: Db, villages: readonly string[] | null): Promise<void> {
+  const wanted =
+    villages === null
+      ? sql`SELECT DISTINCT village FROM households UNION SELECT village FROM household_village_counts`
+      : sql`SELECT DISTINCT unnest(${[...villages]}::text[])`;
+  await sql`SELECT village FROM household_village_counts WHERE village IN (${wanted}) ORDER BY village FOR UPDATE`.execute(db);
+  await sql`
+    WITH v (village) AS (${wanted}),
+    hh AS (
+      SELECT h.village, count(*) AS n FROM households h WHERE h.village IN (SELECT village FROM v) GROUP BY h.village
+    ), open AS (
+      SELECT h.village, f.household_id, f.kind
+      FROM household_flags f JOIN households h ON h.id = f.household_id
+      WHERE f.resolved_at IS NULL AND f.cleared_at IS NULL AND h.village IN (SELECT village FROM v)
+    ), flagged AS (
+      SELECT village, count(DISTINCT household_id) AS n FROM open GROUP BY village
+    ), kinds AS (
+      SELECT village, jsonb_object_agg(kind, n) AS kinds FROM (SELECT village, kind, count(*) AS n FROM open GROUP BY village, kind) k GROUP BY village
+    )
+    INSERT INTO household_village_counts (village, households, flagged, kinds, counted_at)
+    SELECT v.village, coalesce(hh.n, 0), coalesce(flagged.n, 0), coalesce(kinds.kinds, '{}'), now()
+    FROM v LEFT JOIN hh USING (village) LEFT JOIN flagged USING (village) LEFT JOIN kinds USING (village)
+    ON CONFLICT (village) DO UPDATE
+      SET households = EXCLUDED.households, flagged = EXCLUDED.flagged, kinds = EXCLUDED.kinds, counted_at = EXCLUDED.counted_at`.execute(db);
 }
 
 /** An uploaded file between its preview and its commit (sealed: it holds ID numbers). */

@@ -12,6 +12,11 @@ import {
   clearFlag,
   closeImport,
   findByKeys,
+  findPaymentsOf,
+  insertHistories,
+  insertHouseholds,
+  replacePaymentsOf,
+  type HistoryEntry,
   findPendingImport,
   findHousehold,
   findPayments,
@@ -20,6 +25,8 @@ import {
   insertHousehold,
   insertImport,
   refreshFlags,
+  recountVillages,
+  villageOf,
   replacePayments,
   deleteLeadLink,
   exportHouseholds,
@@ -111,24 +118,53 @@ function changesOf(keys: IdKeys, before: StoredHousehold, payments: Payment[], a
   return changes;
 }
 
-export type StoreResult = 'created' | 'updated' | 'unchanged';
+/** Rows stored per round of statements: large enough that a 100,000-row file takes 100 rounds, small enough for any statement's parameter limit. */
+export const IMPORT_BATCH = 1000;
 
-/** One imported record by its key: created, updated (with its history) or left as it was. */
-async function storeByKey(trx: Trx, keys: IdKeys, actorId: string, input: HouseholdInput, importId: string | null): Promise<StoreResult> {
-  const [existing] = await findByKeys(trx, [{ village: input.village, idHash: hashIdNumber(keys, input.idNumber), year: input.programmeYear }]);
-  const row = toRow(keys, input);
-  if (!existing) {
-    const id = await insertHousehold(trx, { ...row, created_by: actorId });
-    await replacePayments(trx, id, input.payments);
-    await insertHistory(trx, { householdId: id, actorId, source: 'import', importId, changes: { created: true } });
-    return 'created';
+const keyOf = (village: string, idHash: Buffer, year: number) => `${village}|${idHash.toString('hex')}|${year}`;
+
+/**
+ * One batch of imported records by their keys (unique within a file: the reader refuses a repeat):
+ * each created, updated (with its history) or left as it was, in a few statements for the batch.
+ */
+async function storeBatch(trx: Trx, keys: IdKeys, actorId: string, inputs: HouseholdInput[], importId: string | null, summary: ImportSummary): Promise<void> {
+  const rows = inputs.map((input) => toRow(keys, input));
+  const existing = new Map(
+    (await findByKeys(trx, rows.map((r) => ({ village: r.village, idHash: r.id_hash, year: r.programme_year })))).map((h) => [keyOf(h.village, h.id_hash, h.programme_year), h]),
+  );
+  const fresh: number[] = [];
+  const changed: { i: number; before: StoredHousehold }[] = [];
+  rows.forEach((row, i) => {
+    const before = existing.get(keyOf(row.village, row.id_hash, row.programme_year));
+    if (!before) fresh.push(i);
+    else if (before.content_digest.equals(row.content_digest)) summary.unchanged += 1;
+    else changed.push({ i, before });
+  });
+
+  const created = await insertHouseholds(trx, fresh.map((i) => ({ ...rows[i]!, created_by: actorId })));
+  const idOf = new Map(created.map((c) => [keyOf(c.village, c.id_hash, c.programme_year), c.id]));
+  const payments: { householdId: string; payments: PaymentInput[] }[] = [];
+  const history: HistoryEntry[] = [];
+  for (const i of fresh) {
+    const row = rows[i]!;
+    const householdId = idOf.get(keyOf(row.village, row.id_hash, row.programme_year))!;
+    payments.push({ householdId, payments: inputs[i]!.payments });
+    history.push({ householdId, actorId, source: 'import', importId, changes: { created: true } });
   }
-  if (existing.content_digest.equals(row.content_digest)) return 'unchanged';
-  const changes = changesOf(keys, existing, await findPayments(trx, existing.id), input);
-  await updateHousehold(trx, existing.id, existing.version, row);
-  await replacePayments(trx, existing.id, input.payments);
-  await insertHistory(trx, { householdId: existing.id, actorId, source: 'import', importId, changes });
-  return 'updated';
+
+  // Changed records are few (a corrected file): each updated by itself, their history and payments batched.
+  const oldPayments = new Map<string, Payment[]>();
+  for (const p of await findPaymentsOf(trx, changed.map((c) => c.before.id))) oldPayments.set(p.household_id, [...(oldPayments.get(p.household_id) ?? []), p]);
+  for (const { i, before } of changed) {
+    const changes = changesOf(keys, before, oldPayments.get(before.id) ?? [], inputs[i]!);
+    await updateHousehold(trx, before.id, before.version, rows[i]!);
+    payments.push({ householdId: before.id, payments: inputs[i]!.payments });
+    history.push({ householdId: before.id, actorId, source: 'import', importId, changes });
+  }
+  await replacePaymentsOf(trx, payments, changed.map((c) => c.before.id));
+  await insertHistories(trx, history);
+  summary.created += fresh.length;
+  summary.updated += changed.length;
 }
 
 export interface ImportSummary {
@@ -161,10 +197,16 @@ async function storeAll(
 ): Promise<ImportSummary> {
   const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0 };
   const villages = new Set<string>();
+  let batch: HouseholdInput[] = [];
   for await (const input of rows) {
-    summary[await storeByKey(trx, keys, actorId, input, importId)] += 1;
+    batch.push(input);
     villages.add(input.village);
+    if (batch.length === IMPORT_BATCH) {
+      await storeBatch(trx, keys, actorId, batch, importId, summary);
+      batch = [];
+    }
   }
+  await storeBatch(trx, keys, actorId, batch, importId, summary);
   if (summary.created + summary.updated > 0) await refreshFlags(trx, [...villages], settings);
   await recordAudit(trx, { actorId, action: 'household.import', detail: { importId, ...summary } });
   return summary;
@@ -330,6 +372,7 @@ export async function clearHouseholdFlag(db: Db, actorId: string, householdId: s
   return db.transaction().execute(async (trx) => {
     const kind = await clearFlag(trx, flagId, householdId, actorId, note);
     if (!kind) return false;
+    await recountVillages(trx, [(await villageOf(trx, householdId))!]);
     await insertHistory(trx, { householdId, actorId, source: 'flag', changes: { cleared: kind, note } });
     await recordAudit(trx, { actorId, action: 'household.flag.clear', detail: { household: householdId, flag: flagId, kind } });
     return true;

@@ -329,6 +329,13 @@ const EXPECTED: Expected = {
     uploaded_at: col(TS, false, true),
     committed_at: col(TS, true, null),
   },
+  household_village_counts: {
+    village: col('text', false, false),
+    households: col('integer', false, false),
+    flagged: col('integer', false, false),
+    kinds: col('jsonb', false, true),
+    counted_at: col(TS, false, true),
+  },
   recheck_draws: {
     id: col('bigint', false, true),
     kind: col('text', false, false),

@@ -225,14 +225,13 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
     const [rows, counts] = await Promise.all([listHouseholds(ctx.db, filter, { before: q.before, size: PAGE }), countFlagsByVillage(ctx.db)]);
     const locale = request.locale;
     const villages = ctx.campaign.villages.map((v) => {
-      const total = counts.find((c) => c.village === v.id && c.kind === null);
-      const byKind = Object.fromEntries(counts.filter((c) => c.village === v.id && c.kind).map((c) => [c.kind!, Number(c.n)]));
+      const c = counts.find((row) => row.village === v.id);
       return {
         id: v.id,
         selected: v.id === q.village,
-        households: Number(total?.households ?? 0),
-        flagged: Number(total?.flagged ?? 0),
-        kinds: FLAG_KINDS.map((kind) => ({ kind, n: byKind[kind] ?? 0 })),
+        households: c?.households ?? 0,
+        flagged: c?.flagged ?? 0,
+        kinds: FLAG_KINDS.map((kind) => ({ kind, n: c?.kinds[kind] ?? 0 })),
       };
     });
     const shown = rows.slice(0, PAGE);

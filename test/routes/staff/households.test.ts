@@ -312,3 +312,29 @@ t.test('the queue filters to leads about households with an open flag (a flag ot
   t.same(ids(flagged.body), [b!.id], 'only the lead about the household paid to someone else');
   t.match(flagged.body, 'name="flagged" value="1" checked');
 });
+
+t.test('the list’s counts per village: every household and the flagged ones, kept up to date by imports, edits and clearing', async (t) => {
+  const ta = await testApp(t);
+  const importer = await addStaff(ta, 'clerk0', 'clerk');
+  const keys = householdKeys(TEST_SECRET);
+  // Two clean households beside one flagged (paid to someone else): a village of three, one flagged.
+  const rows = [base(11, '王大山'), base(12, '李小河'), base(13, '赵三', { payments: [{ paidOn: '2020-11-01', amountYuan: '30000', payeeName: '张三' }] })];
+  await commitImport(ta.database.db, keys, flagSettings(campaign), importer.id, rows.map((r) => schema.parse({ ...r, village: 'gulu' })));
+  const viewer = await signIn(ta, 'viewer');
+  const row = async (village: string) => {
+    const body = (await viewer.get('/staff/households')).body;
+    const m = new RegExp(`<tr><th scope="row"><a href="/staff/households\\?village=${village}">[^<]*</a></th><td>(\\d+)</td><td>(?:<a [^>]*>)?(\\d+)`).exec(body);
+    return m ? [Number(m[1]), Number(m[2])] : null;
+  };
+  t.same(await row('gulu'), [3, 1], 'three households, one flagged');
+  t.same(await row('caoping'), [0, 0], 'a village without households');
+
+  const [flag] = await ta.database.db.selectFrom('household_flags').select(['id', 'household_id']).execute();
+  const investigator = await signIn(ta, 'investigator');
+  t.equal((await investigator.post(`/staff/households/${flag!.household_id}/flags/${flag!.id}/clear`, { note: '户主书面委托代领，已核实' })).statusCode, 303);
+  t.same(await row('gulu'), [3, 0], 'a cleared flag no longer counts');
+
+  await commitImport(ta.database.db, keys, flagSettings(campaign), importer.id, [schema.parse({ ...base(14, '钱四', { approvedYuan: '31000' }), village: 'caoping' })]);
+  t.same(await row('caoping'), [1, 1], 'an import in another village counts there');
+  t.same(await row('gulu'), [3, 0], 'and leaves the first as it was');
+});
