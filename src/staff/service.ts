@@ -11,12 +11,12 @@ import {
   deleteSessionsOfUser,
   findSession,
   findStaffByUsername,
+  findTotp,
   insertSession,
   insertStaffUser,
   touchSession,
   updateStaff,
 } from './repository.js';
-import { findTotp } from './totp-repository.js';
 
 type Db = Kysely<Database>;
 

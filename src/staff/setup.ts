@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/schema.js';
 import type { PasswordParams } from './passwords.js';
-import { countStaffUsers, findSetupLink, insertSetupLink, lockSetupLink, markSetupLinkUsed } from './setup-repository.js';
+import { countStaffUsers, findSetupLink, insertSetupLink, lockSetupLink, markSetupLinkUsed } from './repository.js';
 import { createStaff, sha256, StaffError, usernameSchema } from './service.js';
 
 // The first admin account without stopping the server (the staff CLI refuses while the embedded

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../../errors.js';
-import { findStaffById, listStaff } from '../../staff/repository.js';
+import { findStaffById, isMfaRequired, listStaff, listTotpEnabled } from '../../staff/repository.js';
 import { createStaff, newStaffSchema, ROLES, setDisabled, setPassword, StaffError, unlockStaff } from '../../staff/service.js';
-import { isMfaRequired, listTotpEnabled } from '../../staff/totp-repository.js';
 import { fieldErrors, formString, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
 
