@@ -10,7 +10,7 @@ import { countFlagsByVillage, findFlags, findHistory, findHousehold, findLinkedL
 import { clearFlagSchema, flagParamsSchema, householdIdSchema, registerQuerySchema, revealSchema, type RegisterQuery } from '../../households/schema.js';
 import { clearHouseholdFlag, exportRegister, exportRegisterUnmasked, revealIdNumber } from '../../households/service.js';
 import type { Translate } from '../../i18n/index.js';
-import { problemRowsOfHousehold, rechecksOfHousehold } from '../../rechecks/repository.js';
+import { findProblemRowsOfHousehold, findRechecksOfHousehold } from '../../rechecks/repository.js';
 import { ROUTE_ACCESS } from '../../staff/access.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
@@ -135,7 +135,7 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
     const household = await findHousehold(ctx.db, id);
     if (!household) throw new HttpError(404);
     const [payments, flags, history, rechecks, problemRows] = await Promise.all([
-      findPayments(ctx.db, id), findFlags(ctx.db, id), findHistory(ctx.db, id), rechecksOfHousehold(ctx.db, id), problemRowsOfHousehold(ctx.db, id),
+      findPayments(ctx.db, id), findFlags(ctx.db, id), findHistory(ctx.db, id), findRechecksOfHousehold(ctx.db, id), findProblemRowsOfHousehold(ctx.db, id),
     ]);
     // Which leads name the household: for those who may open leads (a clerk never learns it).
     const seesLeads = (ROUTE_ACCESS['GET /staff/leads/:id'] as readonly StaffRole[]).includes(request.staff!.role);
