@@ -57,9 +57,7 @@ export default async function userRoutes(app: FastifyInstance, ctx: StaffContext
 
   app.post('/users/:id/disable', async (request, reply) => {
     const user = await target(request.params);
-    // An admin cannot lock themselves out by accident.
-    if (user.id === request.staff!.userId) throw new HttpError(409);
-    await setDisabled(ctx.db, user.id, true, request.staff!.userId);
+    if (!(await setDisabled(ctx.db, user.id, true, request.staff!.userId))) throw new HttpError(409);
     return reply.redirect('/staff/users', 303);
   });
 
