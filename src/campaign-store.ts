@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { recordAudit } from './audit.js';
 import { campaignSchema, type Campaign } from './campaign.js';
+import { deleteSettings, listSettings, upsertSetting } from './campaign/repository.js';
 import type { Database } from './db/schema.js';
 
 type Db = Kysely<Database>;
@@ -43,11 +44,7 @@ export class CampaignStore {
   }
 
   async refresh(): Promise<void> {
-    const rows = await this.db
-      .selectFrom('campaign_settings as c')
-      .leftJoin('staff_users as s', 's.id', 'c.updated_by')
-      .select(['c.field', 'c.value', 'c.updated_at', 's.username'])
-      .execute();
+    const rows = await listSettings(this.db);
     let next: Campaign = structuredClone(this.shipped);
     const changes = new Map<EditableField, FieldChange>();
     for (const row of rows) {
@@ -69,12 +66,7 @@ export class CampaignStore {
     const old = this.live[field];
     if (JSON.stringify(old) === JSON.stringify(checked)) return;
     await this.db.transaction().execute(async (trx) => {
-      const json = JSON.stringify(checked);
-      await trx
-        .insertInto('campaign_settings')
-        .values({ field, value: json, updated_by: actorId })
-        .onConflict((oc) => oc.column('field').doUpdateSet({ value: json, updated_by: actorId, updated_at: new Date() }))
-        .execute();
+      await upsertSetting(trx, field, JSON.stringify(checked), actorId);
       await recordAudit(trx, { actorId, action: 'campaign.set', detail: { field, old, new: checked } });
     });
     await this.refresh();
@@ -83,7 +75,7 @@ export class CampaignStore {
   /** Back to the shipped values, for the fields given; audited per field that had been changed. */
   async reset(actorId: string, fields: readonly EditableField[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      const removed = await trx.deleteFrom('campaign_settings').where('field', 'in', [...fields]).returning(['field', 'value']).execute();
+      const removed = await deleteSettings(trx, fields);
       for (const row of removed) {
         const field = row.field as EditableField;
         await recordAudit(trx, { actorId, action: 'campaign.reset', detail: { field, old: row.value, new: this.shipped[field] } });

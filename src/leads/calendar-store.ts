@@ -1,13 +1,10 @@
 import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit.js';
+import { deleteDay, listOverrides, upsertDay } from '../calendar/repository.js';
 import type { Database } from '../db/schema.js';
-import { withOverrides, type CalendarOverride, type WorkCalendar } from './calendar.js';
+import { withOverrides, type WorkCalendar } from './calendar.js';
 
 type Db = Kysely<Database>;
-
-export function listCalendarDays(db: Db) {
-  return db.selectFrom('calendar_days as c').leftJoin('staff_users as s', 's.id', 'c.updated_by').select(['c.day', 'c.kind', 'c.note', 'c.updated_at', 's.username']).orderBy('c.day').execute();
-}
 
 /**
  * The working-day calendar in force: the shipped file plus the days admins entered. Read from the
@@ -29,17 +26,12 @@ export class CalendarStore {
   }
 
   async refresh(): Promise<void> {
-    const rows: CalendarOverride[] = await this.db.selectFrom('calendar_days').select(['day', 'kind']).execute();
-    this.calendar = withOverrides(this.base, rows);
+    this.calendar = withOverrides(this.base, await listOverrides(this.db));
   }
 
   async setDay(actorId: string, day: string, kind: 'holiday' | 'workday', note: string | null) {
     await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('calendar_days')
-        .values({ day, kind, note, updated_by: actorId })
-        .onConflict((oc) => oc.column('day').doUpdateSet({ kind, note, updated_by: actorId, updated_at: new Date() }))
-        .execute();
+      await upsertDay(trx, { day, kind, note, actorId });
       await recordAudit(trx, { actorId, action: 'calendar.set', detail: { day, kind, note } });
     });
     await this.refresh();
@@ -47,7 +39,7 @@ export class CalendarStore {
 
   async removeDay(actorId: string, day: string) {
     await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('calendar_days').where('day', '=', day).execute();
+      await deleteDay(trx, day);
       await recordAudit(trx, { actorId, action: 'calendar.remove', detail: { day } });
     });
     await this.refresh();

@@ -9,7 +9,7 @@ import type { RenderNotice } from './messages.js';
 
 // Built once, not per call (see chinaDate in src/leads/calendar.ts).
 const CHINA_HOUR = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', hourCycle: 'h23' });
-import { claimDueNotices, deleteSentBefore, enqueueDigests, expandPendingNotices, markFailed, markSent } from './outbox.js';
+import { claimDueNotices, deleteSentBefore, enqueueDigests, expandPendingNotices, markFailed, markSent } from './repository.js';
 
 // Sends what the outbox holds. Several instances may drain at once: each notice is claimed by one
 // of them (SKIP LOCKED) under a lease, sent outside any transaction, then marked sent; a failure

@@ -3,7 +3,7 @@ import { storeAttachments, type FilesToStore } from '../attachments/service.js';
 import { recordAudit } from '../audit.js';
 import type { Database, MessageKind, ReportStatus } from '../db/schema.js';
 import { findLead, insertEvent, updateLeadIfCurrent } from '../leads/repository.js';
-import { enqueueFollowUpNotice } from '../mail/outbox.js';
+import { enqueueFollowUpNotice } from '../mail/repository.js';
 import { findOldestOpenQuestion, findReporterThread, insertMessage, lockLeadStatus, markAnswered, raiseAttention } from './repository.js';
 import type { ReporterKind, ReporterMessage } from './schema.js';
 

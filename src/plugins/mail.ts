@@ -22,7 +22,7 @@ export interface MailPluginOptions {
 
 /**
  * The outbox's background job: every MAIL_POLL_SECONDS, the daily digest when it is due, then the
- * drain. Mail is never sent in a request: requests only enqueue (see src/mail/outbox.ts).
+ * drain. Mail is never sent in a request: requests only enqueue (see src/mail/repository.ts).
  */
 export default fp(
   async (app, opts: MailPluginOptions) => {

@@ -87,6 +87,12 @@ export function findRowsOfLead(db: Db, reportId: string) {
     .execute();
 }
 
+/** The ids of the rows made from a lead. */
+export async function findRowIdsOfLead(db: Db | Transaction<Database>, reportId: string): Promise<string[]> {
+  const rows = await db.selectFrom('problem_row_leads').select('row_id').where('report_id', '=', reportId).execute();
+  return rows.map((r) => r.row_id);
+}
+
 /** Rows of a village a lead could be added to (not yet linked to it). */
 export function findLinkableRows(db: Db, village: string, reportId: string) {
   return db

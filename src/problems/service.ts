@@ -4,7 +4,7 @@ import type { Campaign } from '../campaign.js';
 import type { Category, Database, FiledRow, ProblemProgress } from '../db/schema.js';
 import { findLead } from '../leads/repository.js';
 import { diffLists, filingState, previousMonth, type FilingState, type ListChanges } from './filings.js';
-import { findFilingsOf, findRows, insertRow, linkLead, setProgress, upsertFiling } from './repository.js';
+import { findFilingsOf, findRow, findRows, insertRow, linkLead, setProgress, upsertFiling } from './repository.js';
 
 type Db = Kysely<Database>;
 
@@ -46,7 +46,7 @@ export async function createRowFromLead(db: Db, actorId: string, leadId: string,
 export async function linkLeadToRow(db: Db, actorId: string, leadId: string, rowId: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const lead = await findLead(trx, leadId);
-    const row = await trx.selectFrom('problem_rows').select('id').where('id', '=', rowId).executeTakeFirst();
+    const row = await findRow(trx, rowId);
     if (!lead || !row || !leadYieldsProblem(lead)) return false;
     await linkLead(trx, rowId, leadId);
     await recordAudit(trx, { actorId, action: 'problem.link', reportId: leadId, detail: { row: rowId } });
@@ -54,10 +54,13 @@ export async function linkLeadToRow(db: Db, actorId: string, leadId: string, row
   });
 }
 
-export async function recordProgress(db: Db, actorId: string, rowId: string, progress: ProblemProgress, note: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+/** A progress step with its note; false if there is no such row. */
+export async function recordProgress(db: Db, actorId: string, rowId: string, progress: ProblemProgress, note: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await findRow(trx, rowId))) return false;
     await setProgress(trx, rowId, actorId, progress, note);
     await recordAudit(trx, { actorId, action: 'problem.progress', detail: { row: rowId, progress } });
+    return true;
   });
 }
 

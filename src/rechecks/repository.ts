@@ -158,7 +158,7 @@ export async function linkProblemRow(db: Db, rowId: string, householdId: string,
 }
 
 /** A household's re-checks, newest draw first, for its page. */
-export function rechecksOfHousehold(db: Db, householdId: string) {
+export function findRechecksOfHousehold(db: Db, householdId: string) {
   return db
     .selectFrom('recheck_items as i')
     .innerJoin('recheck_draws as d', 'd.id', 'i.draw_id')
@@ -170,7 +170,7 @@ export function rechecksOfHousehold(db: Db, householdId: string) {
 }
 
 /** The problem-list rows that name a household. */
-export function problemRowsOfHousehold(db: Db, householdId: string) {
+export function findProblemRowsOfHousehold(db: Db, householdId: string) {
   return db
     .selectFrom('problem_row_households as l')
     .innerJoin('problem_rows as p', 'p.id', 'l.row_id')

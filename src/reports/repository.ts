@@ -1,7 +1,7 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Database, NewReport, ReportStatus, MessageKind } from '../db/schema.js';
-import { NEW_LEAD_NOTICE } from '../mail/outbox.js';
+import { NEW_LEAD_NOTICE } from '../mail/repository.js';
 
 type Db = Kysely<Database>;
 

@@ -4,7 +4,7 @@ import { storeAttachments, type FilesToStore } from '../attachments/service.js';
 import { recordAudit } from '../audit.js';
 import { generateCode, hashCode, parseCode } from '../codes.js';
 import type { Database, NewReport, ReportStatus } from '../db/schema.js';
-import { enqueueGuessingNotice } from '../mail/outbox.js';
+import { enqueueGuessingNotice } from '../mail/repository.js';
 import { threadEntries, type ThreadEntry } from '../messages/service.js';
 import { deriveKey } from '../secret.js';
 import { seal, sealBytes, unseal, unsealBytes } from '../seal.js';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
 import { recordAudit } from '../audit.js';
 import type { StaffSettings } from '../config.js';
@@ -11,12 +11,12 @@ import {
   deleteSessionsOfUser,
   findSession,
   findStaffByUsername,
+  findTotp,
   insertSession,
   insertStaffUser,
   touchSession,
   updateStaff,
 } from './repository.js';
-import { findTotp } from './totp-repository.js';
 
 type Db = Kysely<Database>;
 
@@ -56,30 +56,51 @@ export async function createStaff(
   password: string,
   actorId: string | null,
 ) {
+  return db.transaction().execute((trx) => createStaffIn(trx, params, input, password, actorId));
+}
+
+/** createStaff inside a transaction the caller owns (the set-up link spends itself in the same one). */
+export async function createStaffIn(
+  trx: Transaction<Database>,
+  params: PasswordParams,
+  input: z.output<typeof newStaffSchema>,
+  password: string,
+  actorId: string | null,
+) {
   checkPassword(password, input.username);
-  if (await findStaffByUsername(db, input.username)) throw new StaffError('username', 'errors.staff.exists');
-  const user = await insertStaffUser(db, { ...input, email: input.email ?? null, passwordHash: await hashPassword(password, params) });
-  await recordAudit(db, { actorId, action: 'user.create', targetUserId: user.id, detail: { username: user.username, role: user.role } });
+  if (await findStaffByUsername(trx, input.username)) throw new StaffError('username', 'errors.staff.exists');
+  const user = await insertStaffUser(trx, { ...input, email: input.email ?? null, passwordHash: await hashPassword(password, params) });
+  await recordAudit(trx, { actorId, action: 'user.create', targetUserId: user.id, detail: { username: user.username, role: user.role } });
   return user;
 }
 
 export async function setPassword(db: Db, params: PasswordParams, user: { id: string; username: string }, password: string, actorId: string | null) {
   checkPassword(password, user.username);
-  await updateStaff(db, user.id, { password_hash: await hashPassword(password, params), failed_logins: 0, locked_until: null });
-  // A new password ends every session opened with the old one.
-  await deleteSessionsOfUser(db, user.id);
-  await recordAudit(db, { actorId, action: 'user.password', targetUserId: user.id });
+  const passwordHash = await hashPassword(password, params);
+  await db.transaction().execute(async (trx) => {
+    await updateStaff(trx, user.id, { password_hash: passwordHash, failed_logins: 0, locked_until: null });
+    // A new password ends every session opened with the old one.
+    await deleteSessionsOfUser(trx, user.id);
+    await recordAudit(trx, { actorId, action: 'user.password', targetUserId: user.id });
+  });
 }
 
-export async function setDisabled(db: Db, userId: string, disabled: boolean, actorId: string | null) {
-  await updateStaff(db, userId, { disabled });
-  if (disabled) await deleteSessionsOfUser(db, userId);
-  await recordAudit(db, { actorId, action: disabled ? 'user.disable' : 'user.enable', targetUserId: userId });
+/** False when an admin would disable their own account: they cannot lock themselves out by accident. */
+export async function setDisabled(db: Db, userId: string, disabled: boolean, actorId: string | null): Promise<boolean> {
+  if (disabled && userId === actorId) return false;
+  await db.transaction().execute(async (trx) => {
+    await updateStaff(trx, userId, { disabled });
+    if (disabled) await deleteSessionsOfUser(trx, userId);
+    await recordAudit(trx, { actorId, action: disabled ? 'user.disable' : 'user.enable', targetUserId: userId });
+  });
+  return true;
 }
 
 export async function unlockStaff(db: Db, userId: string, actorId: string | null) {
-  await updateStaff(db, userId, { failed_logins: 0, locked_until: null });
-  await recordAudit(db, { actorId, action: 'user.unlock', targetUserId: userId });
+  await db.transaction().execute(async (trx) => {
+    await updateStaff(trx, userId, { failed_logins: 0, locked_until: null });
+    await recordAudit(trx, { actorId, action: 'user.unlock', targetUserId: userId });
+  });
 }
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest();

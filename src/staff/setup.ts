@@ -3,8 +3,8 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/schema.js';
 import type { PasswordParams } from './passwords.js';
-import { countStaffUsers, findSetupLink, insertSetupLink, lockSetupLink, markSetupLinkUsed } from './setup-repository.js';
-import { createStaff, sha256, StaffError, usernameSchema } from './service.js';
+import { countStaffUsers, findSetupLink, insertSetupLink, lockSetupLink, markSetupLinkUsed } from './repository.js';
+import { createStaffIn, sha256, StaffError, usernameSchema } from './service.js';
 
 // The first admin account without stopping the server (the staff CLI refuses while the embedded
 // database is in use). At a start with no staff account the server prints a link with a random
@@ -59,7 +59,7 @@ export async function useSetupLink(
     return await db.transaction().execute(async (trx) => {
       const link = await lockSetupLink(trx, hash);
       if (!link || link.used_at !== null || link.expires_at <= now || (await countStaffUsers(trx)) > 0) return { ok: false, gone: true } as const;
-      const user = await createStaff(trx, params, { ...input, role: 'admin' }, password, null);
+      const user = await createStaffIn(trx, params, { ...input, role: 'admin' }, password, null);
       await markSetupLinkUsed(trx, hash, user.id);
       return { ok: true, userId: user.id } as const;
     });

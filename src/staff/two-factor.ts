@@ -8,7 +8,7 @@ import type { Database } from '../db/schema.js';
 import { seal, unseal } from '../seal.js';
 import { countFailedLogin, deleteSession, deleteSessionsOfUser, findSession, findStaffById, updateStaff } from './repository.js';
 import { openSession, sha256 } from './service.js';
-import { consumeStep, deleteTotp, findTotp, insertPendingTotp, updateMfaRequired } from './totp-repository.js';
+import { consumeStep, deleteTotp, findTotp, insertPendingTotp, updateMfaRequired } from './repository.js';
 
 // Two-factor login with TOTP (RFC 6238): SHA-1, 6 digits, 30-second steps — what every
 // authenticator app understands. A code is accepted for the current step or one step either side

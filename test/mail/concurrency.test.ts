@@ -1,6 +1,6 @@
 import t from 'tap';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js';
-import { enqueueFollowUpNotice } from '../../src/mail/outbox.js';
+import { enqueueFollowUpNotice } from '../../src/mail/repository.js';
 import { testApp, testDatabase, VALID_REPORT } from '../helpers.js';
 import { addMailStaff, countByRecipient, testSmtp, releaseHeldNotices } from '../mail-helpers.js';
 

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap';
 import { formatCode } from '../../src/codes.js';
 import { loadCatalogs } from '../../src/i18n/index.js';
 import { chinaDate } from '../../src/leads/calendar.js';
-import { enqueueFollowUpNotice } from '../../src/mail/outbox.js';
+import { enqueueFollowUpNotice } from '../../src/mail/repository.js';
 import { insertReport } from '../../src/reports/repository.js';
 import { CATEGORIES } from '../../src/reports/schema.js';
 import { allStoredValues, campaign, codeFrom, FORM, formBody, testApp, tokenFrom, type TestApp } from '../helpers.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { enqueueFollowUpNotice } from '../../src/mail/outbox.js';
+import { enqueueFollowUpNotice } from '../../src/mail/repository.js';
 import { testApp, VALID_REPORT, type TestApp } from '../helpers.js';
 import { addUsualStaff, countByRecipient, releaseHeldNotices, testSmtp } from '../mail-helpers.js';
 
@@ -93,7 +93,7 @@ t.test('a drain that claimed notices and died: they are sent once its lease has 
   const ta = await testApp(t, { env: smtp.env });
   await addUsualStaff(ta.database.db);
   await submit(ta, 1);
-  const { claimDueNotices, expandPendingNotices } = await import('../../src/mail/outbox.js');
+  const { claimDueNotices, expandPendingNotices } = await import('../../src/mail/repository.js');
   await expandPendingNotices(ta.database.db);
   t.equal((await claimDueNotices(ta.database.db, null, 10 * 60_000, 10)).length, 2, 'claimed by an instance that then crashed');
   t.same(await ta.app.mailer.drain(), { sent: 0, failed: 0, gaveUp: 0 }, 'leased: no other drain takes them');

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { chinaDate, isWorkingDay, uncoveredYears } from '../../leads/calendar.js';
-import { listCalendarDays } from '../../leads/calendar-store.js';
+import { listCalendarDays } from '../../calendar/repository.js';
 import { text } from '../../reports/schema.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Campaign } from '../../campaign.js';
 import { FORM_SPECS, fieldFormSchema, fieldInputs, formToField } from '../../campaign-form.js';
+import { findVillagesInUse } from '../../campaign/repository.js';
 import { EDITABLE_FIELDS, isEditableField, type EditableField } from '../../campaign-store.js';
 import { HttpError } from '../../errors.js';
 import { fieldErrors, type FieldError } from '../../validation.js';
@@ -43,9 +44,9 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: StaffCon
   async function villagesInUse(request: FastifyRequest, next: Campaign['villages']): Promise<FieldError[] | null> {
     const removed = store.live.villages.map((v) => v.id).filter((id) => !next.some((v) => v.id === id));
     if (removed.length === 0) return null;
-    const rows = await ctx.db.selectFrom('reports').select('village').distinct().where('village', 'in', removed).execute();
-    if (rows.length === 0) return null;
-    const message = request.t('errors.campaign.villageInUse', { ids: rows.map((r) => r.village).join(', ') });
+    const inUse = await findVillagesInUse(ctx.db, removed);
+    if (inUse.length === 0) return null;
+    const message = request.t('errors.campaign.villageInUse', { ids: inUse.join(', ') });
     return [{ field: 'villages', code: 'campaign.villageInUse', message }];
   }
 

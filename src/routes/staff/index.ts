@@ -18,6 +18,9 @@ import type { LeadRules } from '../../leads/service.js';
 import calendarRoutes from './calendar.js';
 import campaignRoutes from './campaign.js';
 import caseRoutes from './cases.js';
+import householdFormRoutes from './household-form.js';
+import householdImportRoutes from './household-import.js';
+import householdLeadRoutes from './household-leads.js';
 import householdRoutes from './households.js';
 import intakeRoutes from './intake.js';
 import leadActionRoutes from './lead-actions.js';
@@ -178,6 +181,9 @@ export default async function staffRoutes(app: FastifyInstance, ctx: StaffContex
   await app.register(campaignRoutes, ctx);
   await app.register(caseRoutes, ctx);
   await app.register(householdRoutes, ctx);
+  await app.register(householdFormRoutes, ctx);
+  await app.register(householdImportRoutes, ctx);
+  await app.register(householdLeadRoutes, ctx);
   await app.register(registerOverviewRoutes, ctx);
   await app.register(recheckRoutes, ctx);
 

@@ -1,5 +1,5 @@
 import { chinaDate } from '../../leads/calendar.js';
-import { findingsOfLead } from '../../lookback/service.js';
+import { findingsOfLead } from '../../lookback/repository.js';
 import { findLinkableRows, findRowsOfLead } from '../../problems/repository.js';
 import { leadYieldsProblem } from '../../problems/service.js';
 import { CATEGORIES } from '../../reports/schema.js';

@@ -101,8 +101,7 @@ export default async function problemRoutes(app: FastifyInstance, ctx: StaffCont
     const body = (request.body ?? {}) as Record<string, unknown>;
     const parsed = progressSchema.safeParse(body);
     if (!parsed.success) return renderRow(reply.code(400), id, fieldErrors(parsed.error, request.t), body);
-    if (!(await findRow(ctx.db, id))) throw new HttpError(404);
-    await recordProgress(ctx.db, request.staff!.userId, id, parsed.data.progress, parsed.data.note);
+    if (!(await recordProgress(ctx.db, request.staff!.userId, id, parsed.data.progress, parsed.data.note))) throw new HttpError(404);
     return reply.redirect(`/staff/problems/${id}`, 303);
   });
 

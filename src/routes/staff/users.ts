@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../../errors.js';
-import { findStaffById, listStaff } from '../../staff/repository.js';
+import { findStaffById, isMfaRequired, listStaff, listTotpEnabled } from '../../staff/repository.js';
 import { createStaff, newStaffSchema, ROLES, setDisabled, setPassword, StaffError, unlockStaff } from '../../staff/service.js';
-import { isMfaRequired, listTotpEnabled } from '../../staff/totp-repository.js';
 import { fieldErrors, formString, type FieldError } from '../../validation.js';
 import type { StaffContext } from './index.js';
 
@@ -58,9 +57,7 @@ export default async function userRoutes(app: FastifyInstance, ctx: StaffContext
 
   app.post('/users/:id/disable', async (request, reply) => {
     const user = await target(request.params);
-    // An admin cannot lock themselves out by accident.
-    if (user.id === request.staff!.userId) throw new HttpError(409);
-    await setDisabled(ctx.db, user.id, true, request.staff!.userId);
+    if (!(await setDisabled(ctx.db, user.id, true, request.staff!.userId))) throw new HttpError(409);
     return reply.redirect('/staff/users', 303);
   });
 

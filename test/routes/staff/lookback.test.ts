@@ -1,5 +1,5 @@
 import t from 'tap';
-import { listCandidates } from '../../../src/lookback/service.js';
+import { listCandidates } from '../../../src/lookback/repository.js';
 import { candidateDigest, drawSample } from '../../../src/lookback/sample.js';
 import { testApp } from '../../helpers.js';
 import { addLead, addRow, conclude } from '../../problem-helpers.js';
