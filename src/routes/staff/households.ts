@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Campaign, Locale } from '../../campaign.js';
+import type { Campaign, Locale, Localized } from '../../campaign.js';
 import { toCsv } from '../../csv.js';
 import type { StaffRole } from '../../db/schema.js';
 import type { HouseholdFlagKind } from '../../db/schema-households.js';
@@ -161,7 +161,7 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
         reason: flagReason(request.t, ctx.campaign, locale, f.kind, f.detail),
         open: f.resolved_at === null && f.cleared_at === null,
       })),
-      history: history.map((h) => ({ ...h, entries: Object.entries(h.changes).map(([field, change]) => ({ field, change: Array.isArray(change) ? change.map((v) => (v === null ? '—' : String(v))).join(' → ') : String(change) })) })),
+      history: history.map((h) => ({ ...h, entries: historyEntries(h.changes, request.t, register.archiveItems, locale) })),
       canEdit: role !== 'viewer',
       canReveal: role === 'admin' || role === 'investigator',
       canClear: role === 'admin' || role === 'investigator',
@@ -199,4 +199,23 @@ export default async function householdRoutes(app: FastifyInstance, ctx: StaffCo
     if (!(await clearHouseholdFlag(ctx.db, request.staff!.userId, params.data.id, params.data.flagId, parsed.data.note))) throw new HttpError(409);
     return reply.redirect(`/staff/households/${params.data.id}`, 303);
   });
+}
+
+/**
+ * A history row's changes in words: each field by its form label (archive items by their name in
+ * the campaign file), a yes/no as present/missing, and a record's creation as such.
+ */
+function historyEntries(changes: Record<string, unknown>, t: Translate, archiveItems: readonly { key: string; name: Localized }[], locale: Locale) {
+  const value = (v: unknown) => (v === null || v === undefined || v === '' ? '—' : typeof v === 'boolean' ? t(v ? 'households.present' : 'households.missing') : String(v));
+  const label = (field: string) => {
+    if (field === 'payments') return t('households.payments');
+    const item = field.startsWith('archive.') ? archiveItems.find((i) => `archive.${i.key}` === field) : undefined;
+    if (item) return `${t('households.fields.archive')} · ${item.name[locale]}`;
+    return t(`households.fields.${field}`);
+  };
+  return Object.entries(changes).map(([field, change]) =>
+    field === 'created'
+      ? { field: t('households.historyCreated'), change: '' }
+      : { field: label(field), change: Array.isArray(change) ? change.map(value).join(' → ') : value(change) },
+  );
 }

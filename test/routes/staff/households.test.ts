@@ -119,6 +119,10 @@ t.test('entering and correcting a household by hand: what was typed kept with ea
   t.same(stored, { approved_yuan: '16000.00', id_masked: `500***********${id(7).slice(-4)}`, version: 2 });
   const history = await ta.database.db.selectFrom('household_history').select(['source', 'changes']).where('household_id', '=', householdId).orderBy('id').execute();
   t.same(history, [{ source: 'edit', changes: { created: true } }, { source: 'edit', changes: { approvedYuan: ['15000.00', '16000.00'] } }], 'created, then corrected: only what changed');
+  const shown = (await clerk.get(`/staff/households/${householdId}`)).body;
+  t.match(shown, `<li>${zh('households.fields.approvedYuan')}: 15000.00 → 16000.00</li>`, 'the history names each field in words');
+  t.match(shown, `<li>${zh('households.historyCreated')}</li>`);
+  t.notMatch(shown, /approvedYuan|created: true/, 'never the stored field names');
   const audit = await ta.database.db.selectFrom('audit_log').select(['action', 'actor_id']).where('action', 'like', 'household.%').orderBy('id').execute();
   t.same(audit.map((a) => a.action), ['household.create', 'household.edit']);
   t.equal((await signIn(ta, 'viewer').then((v) => v.get('/staff/households/new'))).statusCode, 403, 'viewers only read');
