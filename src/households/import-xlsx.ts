@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { crc32, createInflateRaw } from 'node:zlib';
 import type { SourceRow } from './import-csv.js';
 import { ImportFileError } from './import-errors.js';
 import { type Cell, MAX_COLUMNS } from './import-layout.js';
@@ -32,29 +33,76 @@ export function flattenCell(value: ExcelValue): Cell {
 // exceljs parses a worksheet at once only if the shared strings and the workbook's relations came
 // before it in the archive; otherwise it first writes the sheet, uncompressed, to a temporary
 // file — ID numbers in clear on disk. Excel itself puts sharedStrings.xml after the sheets. So the
-// checked records are handed over in an order that never needs that: parts first, sheets last
-// (a record moves as it is, compressed; no central directory is needed by a streaming reader),
-// with an empty shared-strings part added when the workbook has none.
+// checked parts are handed over in an order that never needs that: parts first, sheets last (no
+// central directory is needed by a streaming reader), with an empty shared-strings part added
+// when the workbook has none. Only XML parts: exceljs reads nothing else (images it drains).
 const FIRST = ['xl/_rels/workbook.xml.rels', 'xl/workbook.xml', 'xl/styles.xml', 'xl/sharedStrings.xml'];
 const EMPTY_SST = Buffer.from('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"/>');
 
-function storedRecord(name: string, data: Buffer): Buffer {
+type Part = Pick<CheckedEntry, 'name' | 'method' | 'data'>;
+
+export function readerOrder(entries: readonly CheckedEntry[]): Part[] {
+  const rank = (e: Part) => (FIRST.includes(e.name) ? FIRST.indexOf(e.name) : /^xl\/worksheets\/sheet\d+\.xml$/.test(e.name) ? FIRST.length + 1 : FIRST.length);
+  const parts: Part[] = entries.filter((e) => /\.(xml|rels)$/i.test(e.name));
+  if (!parts.some((e) => e.name === 'xl/sharedStrings.xml')) parts.push({ name: 'xl/sharedStrings.xml', method: 0, data: EMPTY_SST });
+  return parts.map((e, i) => ({ e, i })).sort((a, b) => rank(a.e) - rank(b.e) || a.i - b.i).map(({ e }) => e);
+}
+
+// exceljs (lib/utils/parse-sax.js) decodes each chunk of an inflated part to a string by itself,
+// so a character whose UTF-8 bytes straddle two chunks comes out as U+FFFD — in a village sheet,
+// one every few dozen kilobytes. So each part reaches it in plain ASCII: decoded here as one
+// stream, every other character written as an XML character reference (古 → &#x53e4;), which
+// saxes turns back into the character in text and attribute values, all that exceljs reads.
+// (CDATA and comments, where a reference would stay literal, exceljs ignores; element names are
+// ASCII in OOXML.) The part is then stored, not deflated, its sizes in a data descriptor: the
+// reader finds the end by the descriptor's signature, which needs a byte 0x07 that plain ASCII
+// never holds.
+const NOT_PLAIN = /[^\t\n\r\x20-\x7e]/gu;
+const reference = (c: string) => `&#x${c.codePointAt(0)!.toString(16)};`;
+const SLICE = 64 * 1024;
+
+async function* asciiXml(part: Part): AsyncGenerator<Buffer> {
+  const decoder = new TextDecoder('utf-8'); // drops a leading BOM, as exceljs's own decoding did
+  const ascii = (text: string) => Buffer.from(text.replace(NOT_PLAIN, reference), 'latin1');
+  if (part.method === 0) {
+    for (let p = 0; p < part.data.length; p += SLICE) yield ascii(decoder.decode(part.data.subarray(p, p + SLICE), { stream: true }));
+  } else {
+    const inflater = createInflateRaw();
+    inflater.end(part.data);
+    try {
+      for await (const chunk of inflater) yield ascii(decoder.decode(chunk as Buffer, { stream: true }));
+    } finally {
+      inflater.destroy();
+    }
+  }
+  yield ascii(decoder.decode());
+}
+
+async function* storedRecord(part: Part): AsyncGenerator<Buffer> {
+  const name = Buffer.from(part.name);
   const header = Buffer.alloc(30);
   header.writeUInt32LE(0x04034b50, 0);
   header.writeUInt16LE(20, 4);
-  header.writeUInt16LE(0x0800, 6);
-  header.writeUInt32LE(data.length, 18);
-  header.writeUInt32LE(data.length, 22);
-  header.writeUInt16LE(Buffer.byteLength(name), 26);
-  return Buffer.concat([header, Buffer.from(name), data]);
+  header.writeUInt16LE(0x0808, 6); // UTF-8 name; sizes in the data descriptor
+  header.writeUInt16LE(name.length, 26);
+  yield Buffer.concat([header, name]);
+  let size = 0;
+  let crc = 0;
+  for await (const chunk of asciiXml(part)) {
+    size += chunk.length;
+    crc = crc32(chunk, crc);
+    if (chunk.length > 0) yield chunk;
+  }
+  const descriptor = Buffer.alloc(16);
+  descriptor.writeUInt32LE(0x08074b50, 0);
+  descriptor.writeUInt32LE(crc, 4);
+  descriptor.writeUInt32LE(size, 8);
+  descriptor.writeUInt32LE(size, 12);
+  yield descriptor;
 }
 
-export function readerOrder(entries: readonly CheckedEntry[]): Buffer[] {
-  const rank = (e: CheckedEntry) => (FIRST.includes(e.name) ? FIRST.indexOf(e.name) : /^xl\/worksheets\/sheet\d+\.xml$/.test(e.name) ? FIRST.length + 1 : FIRST.length);
-  const sorted = entries.map((e, i) => ({ e, i })).sort((a, b) => rank(a.e) - rank(b.e) || a.i - b.i);
-  const records = sorted.map(({ e }) => e.record);
-  if (!entries.some((e) => e.name === 'xl/sharedStrings.xml')) records.splice(sorted.findIndex(({ e }) => rank(e) > FIRST.length - 1), 0, storedRecord('xl/sharedStrings.xml', EMPTY_SST));
-  return records;
+async function* readerInput(entries: readonly CheckedEntry[]): AsyncGenerator<Buffer> {
+  for (const part of readerOrder(entries)) yield* storedRecord(part);
 }
 
 interface ReaderModel {
@@ -79,7 +127,7 @@ export function xlsxRows(bytes: Buffer): XlsxSource {
 
     // Loaded with the first import: it adds ~28 MB to every instance that never makes one.
     const { default: ExcelJS } = await import('exceljs');
-    const input = Readable.from(readerOrder(entries));
+    const input = Readable.from(readerInput(entries));
     const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
       worksheets: 'emit',
       sharedStrings: 'cache',

@@ -27,8 +27,8 @@ export interface ZipEntry {
 }
 
 export interface CheckedEntry extends ZipEntry {
-  /** The entry's local record as it stands in the archive: header, data and data descriptor. */
-  record: Buffer;
+  /** The entry's data as the archive stores it (deflated or not). */
+  data: Buffer;
 }
 
 const malformed = (reason: string) => new ImportFileError('malformed', { reason });
@@ -87,10 +87,10 @@ export function readCentralDirectory(bytes: Buffer): ZipEntry[] {
   return entries;
 }
 
-/** Each entry's compressed bytes and whole record, found by walking the local headers as unzipper does. */
-function walkLocalHeaders(bytes: Buffer, entries: ZipEntry[]): { data: Buffer; record: Buffer }[] {
+/** Each entry's compressed bytes, found by walking the local headers as unzipper does. */
+function walkLocalHeaders(bytes: Buffer, entries: ZipEntry[]): Buffer[] {
   const byOffset = new Map(entries.map((e) => [e.localOffset, e]));
-  const data: { data: Buffer; record: Buffer }[] = [];
+  const data: Buffer[] = [];
   let p = 0;
   while (p + 4 <= bytes.length && bytes.readUInt32LE(p) === SIG_LOCAL) {
     need(bytes, p + 30);
@@ -112,7 +112,6 @@ function walkLocalHeaders(bytes: Buffer, entries: ZipEntry[]): { data: Buffer; r
     if (sizeKnown && compressed !== entry.compressedSize) throw malformed('local size');
     const end = start + entry.compressedSize;
     need(bytes, end);
-    const begin = p;
     if (sizeKnown) {
       p = end;
     } else {
@@ -120,7 +119,7 @@ function walkLocalHeaders(bytes: Buffer, entries: ZipEntry[]): { data: Buffer; r
       p = end + 16;
       need(bytes, p);
     }
-    data.push({ data: bytes.subarray(start, end), record: bytes.subarray(begin, p) });
+    data.push(bytes.subarray(start, end));
   }
   if (data.length !== entries.length || (p + 4 <= bytes.length && bytes.readUInt32LE(p) !== SIG_CENTRAL)) throw malformed('entries');
   return data;
@@ -154,8 +153,8 @@ export async function guardZip(bytes: Buffer, limits = ZIP_LIMITS): Promise<Chec
   const data = walkLocalHeaders(bytes, sorted);
   const checked: CheckedEntry[] = [];
   for (const [i, entry] of sorted.entries()) {
-    const { data: body, record } = data[i]!;
-    checked.push({ ...entry, record });
+    const body = data[i]!;
+    checked.push({ ...entry, data: body });
     if (entry.method === 0) {
       if (body.length !== entry.uncompressedSize) throw malformed('stored size');
     } else if (entry.method === 8) {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import t from 'tap';
 import { readHouseholdRows } from '../../src/households/import-file.js';
-import { campaign, ID1, ID2, inputOf, readAll, REQUIRED_HEADER, requiredRow, streamedXlsx, xlsx, zip } from './import-helpers.js';
+import { xlsxRows } from '../../src/households/import-xlsx.js';
+import { campaign, ID1, ID2, idNumber, inputOf, readAll, REQUIRED_HEADER, requiredRow, streamedXlsx, xlsx, zip } from './import-helpers.js';
 
 // The XLSX container: zip bombs and crafted archives refused before any parsing, archives from
 // other writers accepted, nothing written to disk on the way, the first worksheet only.
@@ -66,4 +67,42 @@ t.test('the first worksheet is read, and only it', async (t) => {
   const book = await xlsx([REQUIRED_HEADER, requiredRow()], { after: ['说明'] });
   t.equal(inputOf((await readAll(book, 'xlsx'))[0]).idNumber, ID1);
   await t.rejects(readAll(await xlsx([REQUIRED_HEADER, requiredRow()], { before: ['说明'] }), 'xlsx'), { code: 'noHeader' }, 'a note sheet first');
+});
+
+t.test('a sheet of real size keeps every Chinese character (none split between two chunks of the inflated XML)', async (t) => {
+  // exceljs decodes each chunk of the inflated XML by itself: a character whose bytes straddle two
+  // chunks came out as U+FFFD, past a few dozen kilobytes of sheet. 3,000 rows of varied
+  // characters, in shared strings (Excel's way) and inline strings (a streaming writer's). No
+  // characters beyond the BMP here: exceljs's own writer splits their surrogate pairs at its
+  // buffer boundaries (the file is wrong before it is read); a small book checks them below.
+  const villages = ['古路村', '草坪村', '乌牛村', '新店村', '银花村', '长寿村'];
+  const given = '德明淑珍小红建国秀英志强桂兰永福玉梅海燕春生';
+  const header = [...REQUIRED_HEADER, '代领原因', '备注'];
+  const rows = Array.from({ length: 3000 }, (_, i) => {
+    const first17 = `500112195${i % 10}0${1 + (Math.floor(i / 10) % 9)}${String(10 + (Math.floor(i / 90) % 18))}${String(i % 1000).padStart(3, '0')}`;
+    return requiredRow(idNumber(first17), {
+      村: villages[i % villages.length]!,
+      户主姓名: `${'张王李赵欧阳'[i % 6]}${given[i % given.length]}${given[(i * 7) % given.length]}`,
+      农户类型: ['低保户', '建档立卡贫困户', '分散供养特困人员'][i % 3]!,
+      危房等级: i % 2 ? 'C级' : 'D级',
+      改造方式: i % 2 ? '修缮加固' : '拆除重建',
+    }).concat([`户主外出务工第${i}号`, `第${i + 1}户：房屋已于二〇一九年十月验收，补助资金分两次发放`]);
+  });
+  for (const [kind, book] of [['shared strings', await xlsx([header, ...rows])], ['inline strings', await streamedXlsx([header, ...rows])]] as const) {
+    const read: string[][] = [];
+    for await (const { cells } of xlsxRows(book).rows) read.push(cells.map((c) => String(c ?? '')));
+    t.equal(read.length, rows.length + 1, `${kind}: every row`);
+    const wrong = read.slice(1).flatMap((cells, i) => cells.filter((c, j) => c !== rows[i]![j]).map((c) => `row ${i + 2}: ${c}`));
+    t.same(wrong.slice(0, 5), [], `${kind}: every cell as written`);
+    t.same(read[0], header, `${kind}: the header`);
+
+    const imported = await readAll(book, 'xlsx');
+    t.same(imported.filter((r) => 'problems' in r).slice(0, 3), [], `${kind}: no row has problems`);
+    t.same(imported.map((r) => ('input' in r ? r.input.headName : null)), rows.map((r) => r[1]), `${kind}: every name`);
+  }
+
+  const astral = ['𠀀字', '房屋🏠', '欧阳𪚥'];
+  const small: string[][] = [];
+  for await (const { cells } of xlsxRows(await xlsx([astral])).rows) small.push(cells.map((c) => String(c ?? '')));
+  t.same(small, [astral], 'characters beyond the BMP (four UTF-8 bytes, one character reference)');
 });
