@@ -273,13 +273,7 @@ async function postgresPart() {
   if (stale.length) {
     console.warn(`  note: databases left by an interrupted run? ${stale.map((r) => r.datname).join(', ')} (DROP DATABASE … WITH (FORCE) when unused)`);
   }
-  step(`creating database ${dbName}`);
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  dbCreated = true;
-  await admin.end();
-  const url = new URL(opts.adminUrl);
-  url.pathname = `/${dbName}`;
-  const dbUrl = url.toString();
+  const dbUrl = await createBenchDatabase(admin);
 
   step(`migrating and seeding ${opts.reports.toLocaleString('en-US')} reports`);
   const seedPool = new pg.Pool({ connectionString: dbUrl, max: 2 });
@@ -602,17 +596,22 @@ async function runLoad(target: Target, server: Server): Promise<Figures> {
   return f;
 }
 
-/** --register-only: a fresh database with the migrations, the app and the register's part alone. */
-async function registerOnly(): Promise<RegisterFigures> {
-  const admin = new pg.Client({ connectionString: opts.adminUrl });
-  await admin.connect();
+/** Creates this run's database (dropped by cleanup) and closes the admin connection; its URL. */
+async function createBenchDatabase(admin: pg.Client): Promise<string> {
   step(`creating database ${dbName}`);
   await admin.query(`CREATE DATABASE ${dbName}`);
   dbCreated = true;
   await admin.end();
   const url = new URL(opts.adminUrl);
   url.pathname = `/${dbName}`;
-  const dbUrl = url.toString();
+  return url.toString();
+}
+
+/** --register-only: a fresh database with the migrations, the app and the register's part alone. */
+async function registerOnly(): Promise<RegisterFigures> {
+  const admin = new pg.Client({ connectionString: opts.adminUrl });
+  await admin.connect();
+  const dbUrl = await createBenchDatabase(admin);
   const migratePool = new pg.Pool({ connectionString: dbUrl, max: 1 });
   try {
     await migrate(migratePool);
