@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { keysUnder } from '../src/limits/redis.js';
 import pg from 'pg';
-import { loadCampaign } from '../src/campaign.js';
-import { formatCode, hashCode } from '../src/codes.js';
+import { loadCampaign } from '../src/campaign/schema.js';
+import { formatCode, hashCode } from '../src/lib/codes.js';
 import { migrate } from '../src/db/migrate.js';
-import { deriveKey } from '../src/secret.js';
+import { deriveKey } from '../src/lib/secret.js';
 import { waitForQuiet } from './lib/cpu.js';
 import { measure, measureMix, measureTogether, type Figures, type MixKind, type Request, type Target } from './lib/load.js';
 import { parseOptions, type Options } from './lib/options.js';
@@ -41,7 +41,7 @@ import {
 import { seedReports } from './lib/seed.js';
 import { measureUploads } from './lib/uploads.js';
 import { compileQueueQuery, compileStatusQuery, explainQuery, queuePages, staffCookie, type QueuePage } from './lib/queue.js';
-import { seedLeads } from '../src/leads/seed.js';
+import { seedLeads } from '../src/db/seed-leads.js';
 import { compileRegisterQueries, importThroughApp, registerCsv, registerPages, registerXlsx, seedHouseholds, staffSession, timeFlagRefresh } from './lib/register.js';
 import { printRegister, writeRegisterDoc, type RegisterFigures, type RegisterPageFigures } from './lib/report.js';
 

@@ -3,15 +3,13 @@ import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fileURLToPath } from 'node:url';
-import type { Kysely } from 'kysely';
 import type { DestinationStream } from 'pino';
-import type { Campaign } from './campaign.js';
-import { CampaignStore } from './campaign-store.js';
-import type { Config, UploadLimits } from './config.js';
+import type { Campaign } from './campaign/schema.js';
+import { CampaignStore } from './campaign/store.js';
+import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
-import type { Database } from './db/schema.js';
-import type { WorkCalendar } from './leads/calendar.js';
-import { CalendarStore } from './leads/calendar-store.js';
+import type { WorkCalendar } from './calendar/work-calendar.js';
+import { CalendarStore } from './calendar/store.js';
 import type { LeadRules } from './leads/deadlines.js';
 import errors, { sendError } from './plugins/errors.js';
 import i18n from './plugins/i18n.js';
@@ -20,9 +18,9 @@ import limits from './plugins/limits.js';
 import mail from './plugins/mail.js';
 import security, { answerClientError, securityHeaders } from './plugins/security.js';
 import views from './plugins/views.js';
-import { makeReportInputSchema, type ReportInputSchema } from './reports/schema.js';
+import { makeReportInputSchema } from './reports/schema.js';
 import { householdKeys } from './households/service.js';
-import { reportGuessing, reportKeys, type ReportKeys } from './reports/service.js';
+import { reportGuessing, reportKeys } from './reports/service.js';
 import apiRoutes from './routes/public/api.js';
 import healthRoutes from './routes/public/health.js';
 import pageRoutes from './routes/public/pages.js';
@@ -30,9 +28,11 @@ import posterRoutes from './routes/public/poster.js';
 import reportRoutes from './routes/public/report.js';
 import resultRoutes from './routes/public/results.js';
 import statusRoutes from './routes/public/status.js';
-import staffRoutes, { type StaffContext } from './routes/staff/index.js';
-import { deriveKey } from './secret.js';
-import { parseFormBody } from './validation.js';
+import staffRoutes from './routes/staff/index.js';
+import type { PublicContext } from './routes/public/context.js';
+import type { StaffContext } from './routes/staff/context.js';
+import { deriveKey } from './lib/secret.js';
+import { parseFormBody } from './lib/validation.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,20 +40,6 @@ declare module 'fastify' {
     /** Every route as registered: tests walk it (headers on every answer, the staff access matrix). */
     routeTable: readonly { method: string; url: string }[];
   }
-}
-
-/** What the public routes are given (explicitly, rather than through decorators). */
-export interface PublicContext {
-  db: Kysely<Database>;
-  keys: ReportKeys;
-  reportSchema: ReportInputSchema;
-  campaign: Campaign;
-  publicUrl: string;
-  rules: LeadRules;
-  /** Files per submission and their sizes (src/attachments/upload.ts). */
-  uploads: UploadLimits;
-  /** Seals stored attachments. */
-  attachmentKey: Buffer;
 }
 
 export interface AppDeps {

@@ -1,10 +1,10 @@
 import { buildApp } from './app.js';
-import { loadCampaign } from './campaign.js';
+import { loadCampaign } from './campaign/schema.js';
 import { ConfigError, derivePublicUrl, loadConfig, publicUrlWarning, type Config } from './config.js';
 import { connectDatabase } from './db/connect.js';
-import { loadCalendar } from './leads/calendar.js';
+import { loadCalendar } from './calendar/work-calendar.js';
 import { migrate } from './db/migrate.js';
-import { readOrCreateSecretFile } from './secret.js';
+import { readOrCreateSecretFile } from './lib/secret.js';
 import { issueSetupLink, setupLinkUrl } from './staff/setup.js';
 
 // The one place that reads process.env, listens, and shuts down.

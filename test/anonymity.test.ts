@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import t from 'tap';
-import { formatCode, generateCode, hashCode } from '../src/codes.js';
+import { formatCode, generateCode, hashCode } from '../src/lib/codes.js';
 import { reportKeys } from '../src/reports/service.js';
-import { unseal } from '../src/seal.js';
-import { allStoredValues, codeFrom, findNeedles, FORM, formBody, testApp, TEST_SECRET, tokenFrom, VALID_REPORT } from './helpers.js';
+import { unseal } from '../src/lib/seal.js';
+import { allStoredValues, codeFrom, findNeedles, FORM, formBody, testApp, TEST_SECRET, tokenFrom, VALID_REPORT } from './support/app.js';
 
 // What a reporter leaves behind: nothing that points back at them. After real submissions and
 // lookups, neither the database (every column of every table) nor the logs hold their address,

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { loadCampaign } from '../src/campaign.js';
+import { loadCampaign } from '../src/campaign/schema.js';
 import { ConfigError, loadConfig, publicUrlWarning } from '../src/config.js';
-import { readOrCreateSecretFile } from '../src/secret.js';
+import { readOrCreateSecretFile } from '../src/lib/secret.js';
 
 const SECRET = 'x'.repeat(32);
 

@@ -6,9 +6,9 @@ import pg from 'pg';
 import t from 'tap';
 import { connectDatabase, type DatabaseHandle } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
-import { serverUrl, TEST_SECRET, VALID_REPORT } from './helpers.js';
-import { addUsualStaff, countByRecipient, freePort, parseMail, releaseHeldNotices, testSmtp } from './mail-helpers.js';
-import { testRedis } from './redis-helpers.js';
+import { serverUrl, TEST_SECRET, VALID_REPORT } from './support/app.js';
+import { addUsualStaff, countByRecipient, freePort, parseMail, releaseHeldNotices, testSmtp } from './support/mail.js';
+import { testRedis } from './support/redis.js';
 
 // Two real server processes, as in production: one PostgreSQL database, one Redis, one SMTP server
 // on loopback. Both always run on the PostgreSQL server (two processes cannot share PGlite).

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { LightMyRequestResponse } from 'fastify';
-import { codeFrom, FORM, formBody, HOTLINE, testApp, tokenFrom, VALID_REPORT, withFormToken } from './helpers.js';
-import { checkHeaders, checkMarkup } from './page-checks.js';
+import { codeFrom, FORM, formBody, HOTLINE, testApp, tokenFrom, VALID_REPORT, withFormToken } from './support/app.js';
+import { checkHeaders, checkMarkup } from './support/page-checks.js';
 
 // Headers and markup that keep a reporter's visit private and the pages safe: a strict CSP, no
 // referrer, no framing, no cache for pages showing a code, no inline script/style/handler, no

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { Kysely, PostgresAdapter, PostgresDialect, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import pg from 'pg';
-import type { Campaign } from '../../src/campaign.js';
+import type { Campaign } from '../../src/campaign/schema.js';
 import type { Database } from '../../src/db/schema.js';
 import { checkCharacter } from '../../src/households/id-number.js';
 import { countFlagsByVillage, listHouseholds, refreshFlags, type RegisterFilter } from '../../src/households/repository.js';

@@ -441,7 +441,7 @@ export function markdown(r: BenchResult): string {
   if (r.queue.length) {
     out.push('');
     out.push(
-      `Staff queue: leads seeded up to each size (\`src/leads/seed.ts\`), then VACUUM ANALYZE; the app's pages are fetched by a signed-in ` +
+      `Staff queue: leads seeded up to each size (\`src/db/seed-leads.ts\`), then VACUUM ANALYZE; the app's pages are fetched by a signed-in ` +
         "investigator; limit Q runs the very SQL the app sends (compiled from `queueQuery`) through `pg` and answers the rows as JSON. " +
         'Query plans of the measured pages (EXPLAIN ANALYZE, warm):',
     );

@@ -1,13 +1,13 @@
 import { randomInt } from 'node:crypto';
 import type pg from 'pg';
-import { generateCode, hashCode } from '../../src/codes.js';
+import { generateCode, hashCode } from '../../src/lib/codes.js';
 import { CATEGORIES, TYPICAL_FORMS } from '../../src/reports/schema.js';
-import { deriveKey } from '../../src/secret.js';
-import { seal } from '../../src/seal.js';
+import { deriveKey } from '../../src/lib/secret.js';
+import { seal } from '../../src/lib/seal.js';
 
 // Seeds the bench database directly in SQL, consistently with migrations/001_reports.sql and with
 // how the app stores codes (HMAC-SHA256 under the 'tracking-code' key derived from APP_SECRET,
-// src/codes.ts + src/secret.ts) and identities (AES-GCM under the 'identity-seal' key). Faster than
+// src/lib/codes.ts + src/lib/secret.ts) and identities (AES-GCM under the 'identity-seal' key). Faster than
 // 10,000 API calls, and keeps the seeding out of the app's memory figures. The run then checks that
 // the app finds every kept code, which proves the two agree.
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { uploadHint } from '../../src/attachments/upload.js';
-import { loadCampaign } from '../../src/campaign.js';
+import { uploadHint } from '../../src/routes/public/upload.js';
+import { loadCampaign } from '../../src/campaign/schema.js';
 import { loadConfig } from '../../src/config.js';
 import { loadCatalogs } from '../../src/i18n/index.js';
 import { DUE_SOON_WORKING_DAYS } from '../../src/leads/deadlines.js';

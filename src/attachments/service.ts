@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { AttachmentMime, Database } from '../db/schema.js';
-import { sealBytes, unsealBytes } from '../seal.js';
+import { sealBytes, unsealBytes } from '../lib/seal.js';
 import type { CleanFile } from './clean.js';
 import { KINDS } from './kinds.js';
 import { contentDisposition, downloadName } from './names.js';

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { CalendarOverride } from '../leads/calendar.js';
+import type { CalendarOverride } from './work-calendar.js';
 
 type Db = Kysely<Database>;
 

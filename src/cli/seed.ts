@@ -2,10 +2,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { connectDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
-import { seedLeads } from '../leads/seed.js';
+import { seedLeads } from '../db/seed-leads.js';
 
 // npm run seed -- --leads N --yes
-// Adds N synthetic leads for benchmarks and load tests (src/leads/seed.ts). Fake leads in a real
+// Adds N synthetic leads for benchmarks and load tests (src/db/seed-leads.ts). Fake leads in a real
 // queue would be harmful: it refuses to run without --yes.
 
 async function main() {

@@ -91,7 +91,7 @@ export interface StaffSessionsTable {
 
 export interface StaffTotpTable {
   user_id: string;
-  /** The base32 secret, sealed with AES-256-GCM (src/seal.ts) under the 'totp-seal' key. */
+  /** The base32 secret, sealed with AES-256-GCM (src/lib/seal.ts) under the 'totp-seal' key. */
   secret_sealed: Buffer;
   enabled: Generated<boolean>;
   /** The time step of the last accepted code (bigint, read as a string). */
@@ -174,7 +174,7 @@ export interface AttachmentsTable {
   size_bytes: number;
   /** SHA-256 of the cleaned bytes (what `sealed` opens to). */
   sha256: Buffer;
-  /** AES-256-GCM (src/seal.ts) under the 'attachment-seal' key. */
+  /** AES-256-GCM (src/lib/seal.ts) under the 'attachment-seal' key. */
   sealed: Buffer;
   created_at: Timestamp;
 }

@@ -1,4 +1,4 @@
-import type { Campaign, Locale } from '../campaign.js';
+import type { Campaign, Locale } from '../campaign/schema.js';
 import type { HouseholdFlagKind } from '../db/schema-households.js';
 import type { Translate } from '../i18n/index.js';
 

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { seal, unseal } from '../seal.js';
-import { toHalfWidth } from '../text.js';
+import { seal, unseal } from '../lib/seal.js';
+import { toHalfWidth } from '../lib/text.js';
 
 // Resident ID numbers (居民身份证号码, GB 11643-1999): 17 digits and a check character (0-9 or X).
 // The most sensitive data the portal holds (PIPL): stored sealed, matched by a keyed hash, shown
@@ -37,7 +37,7 @@ export function maskIdNumber(id: string): string {
 }
 
 export interface IdKeys {
-  /** 'household-id-seal' (src/secret.ts). */
+  /** 'household-id-seal' (src/lib/secret.ts). */
   seal: Buffer;
   /** 'household-id-hash'. */
   hash: Buffer;

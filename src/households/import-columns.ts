@@ -1,4 +1,4 @@
-import type { Campaign, RegisterListItem } from '../campaign.js';
+import type { Campaign, RegisterListItem } from '../campaign/schema.js';
 import { MAX_PAYMENTS } from './schema.js';
 
 // The column names a village's sheet may use, matched leniently: full-width or half-width,

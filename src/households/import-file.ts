@@ -1,5 +1,5 @@
-import type { Campaign } from '../campaign.js';
-import { toHalfWidth } from '../text.js';
+import type { Campaign } from '../campaign/schema.js';
+import { toHalfWidth } from '../lib/text.js';
 import { parseIdNumber } from './id-number.js';
 import { csvRows, type SourceRow } from './import-csv.js';
 import { ImportFileError, type RowProblem } from './import-errors.js';

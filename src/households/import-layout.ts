@@ -1,4 +1,4 @@
-import type { Campaign } from '../campaign.js';
+import type { Campaign } from '../campaign/schema.js';
 import {
   archiveGroup,
   FIELD_NAMES,

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Campaign } from '../campaign.js';
+import type { Campaign } from '../campaign/schema.js';
 import { columnLabel } from './import-columns.js';
 import type { SourceRow } from './import-csv.js';
 import type { RowProblem } from './import-errors.js';

@@ -1,5 +1,5 @@
-import type { Campaign } from '../campaign.js';
-import { toHalfWidth } from '../text.js';
+import type { Campaign } from '../campaign/schema.js';
+import { toHalfWidth } from '../lib/text.js';
 import type { Cell, Column } from './import-layout.js';
 
 // A cell, as the sheet holds it, to the text the household schema reads. Dates and numbers need

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Campaign, RegisterListItem } from '../campaign.js';
+import type { Campaign, RegisterListItem } from '../campaign/schema.js';
 import { phoneSchema, text } from '../reports/schema.js';
-import { toHalfWidth } from '../text.js';
+import { toHalfWidth } from '../lib/text.js';
 import { parseIdNumber } from './id-number.js';
 
 // One declaration of a household record (对象户), used by the staff form, the import (each row of a

@@ -1,10 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { recordAudit } from '../audit.js';
-import type { Campaign } from '../campaign.js';
+import { recordAudit } from '../audit/service.js';
+import type { Campaign } from '../campaign/schema.js';
 import type { Database } from '../db/schema.js';
-import { sealBytes, unsealBytes } from '../seal.js';
-import { deriveKey } from '../secret.js';
+import { sealBytes, unsealBytes } from '../lib/seal.js';
+import { deriveKey } from '../lib/secret.js';
 import type { FlagSettings } from './flags.js';
 import { DEFAULT_IMPORT_LIMITS, detectKind, ImportFileError, readHouseholdRows, type ImportLimits, type RowProblem } from './import-file.js';
 import { hashIdNumber, maskIdNumber, openIdNumber, storedIdNumber, type IdKeys } from './id-number.js';

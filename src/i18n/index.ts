@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import Negotiator from 'negotiator';
-import { LOCALES, type Locale } from '../campaign.js';
+import { LOCALES, type Locale } from '../campaign/schema.js';
 
 // Catalogs live in locales/<locale>.json as nested objects; keys are dotted paths into them.
-// test/i18n.test.ts checks both catalogs have exactly the same keys.
+// test/i18n/index.test.ts checks both catalogs have exactly the same keys.
 
 export type Catalog = Record<string, string>;
 export const DEFAULT_LOCALE: Locale = 'zh-CN';

@@ -1,6 +1,6 @@
-import type { Campaign } from '../campaign.js';
+import type { Campaign } from '../campaign/schema.js';
 import type { ReportStatus } from '../db/schema.js';
-import { addWorkingDays, chinaDate, type WorkCalendar } from './calendar.js';
+import { addWorkingDays, chinaDate, type WorkCalendar } from '../calendar/work-calendar.js';
 
 const DAY = 86_400_000;
 

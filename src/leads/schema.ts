@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CATEGORIES, text } from '../reports/schema.js';
-import { chinaDate } from './calendar.js';
+import { chinaDate } from '../calendar/work-calendar.js';
 import { OUTCOMES } from './workflow.js';
 
 export const STATUSES = ['received', 'verifying', 'investigating', 'concluded', 'not_accepted', 'transferred', 'merged'] as const;

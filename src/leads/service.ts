@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { recordAudit } from '../audit.js';
+import { recordAudit } from '../audit/service.js';
 import type { Database } from '../db/schema.js';
 import { dueOnFor, type LeadRules } from './deadlines.js';
 import { findLead, insertEvent, insertPublicUpdate, scrubToTombstone, updateLeadIfCurrent } from './repository.js';

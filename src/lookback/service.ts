@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { recordAudit } from '../audit.js';
+import { recordAudit } from '../audit/service.js';
 import type { Database } from '../db/schema.js';
 import { insertEvent } from '../leads/repository.js';
 import { findRowIdsOfLead, setProgress } from '../problems/repository.js';

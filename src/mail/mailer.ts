@@ -3,11 +3,11 @@ import type { Kysely } from 'kysely';
 import nodemailer from 'nodemailer';
 import { JOBS, runExclusive } from '../db/exclusive.js';
 import type { Database } from '../db/schema.js';
-import { addWorkingDays, chinaDate, isWorkingDay, type WorkCalendar } from '../leads/calendar.js';
+import { addWorkingDays, chinaDate, isWorkingDay, type WorkCalendar } from '../calendar/work-calendar.js';
 import { DUE_SOON_WORKING_DAYS } from '../leads/deadlines.js';
 import type { RenderNotice } from './messages.js';
 
-// Built once, not per call (see chinaDate in src/leads/calendar.ts).
+// Built once, not per call (see chinaDate in src/calendar/work-calendar.ts).
 const CHINA_HOUR = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', hourCycle: 'h23' });
 import { claimDueNotices, deleteSentBefore, enqueueDigests, expandPendingNotices, markFailed, markSent } from './repository.js';
 

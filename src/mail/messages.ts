@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { LOCALES, type Locale } from '../campaign.js';
+import { LOCALES, type Locale } from '../campaign/schema.js';
 import type { MailKind, MailPayload } from '../db/schema.js';
 import { loadCatalogs, translator, type Translate } from '../i18n/index.js';
 import { DUE_SOON_WORKING_DAYS } from '../leads/deadlines.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { storeAttachments, type FilesToStore } from '../attachments/service.js';
-import { recordAudit } from '../audit.js';
+import { recordAudit } from '../audit/service.js';
 import type { Database, MessageKind, ReportStatus } from '../db/schema.js';
 import { findLead, insertEvent, updateLeadIfCurrent } from '../leads/repository.js';
 import { enqueueFollowUpNotice } from '../mail/repository.js';

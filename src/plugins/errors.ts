@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isDatabaseUnavailable } from '../db/connect.js';
 import { pickLocale } from '../i18n/index.js';
-import { TooManyRequestsError } from '../errors.js';
+import { TooManyRequestsError } from '../lib/errors.js';
 
 // Statuses with a page of their own (catalog errors.page.<status>); any other falls back to 400/500.
 const PAGES = new Set([400, 403, 404, 405, 409, 413, 415, 429, 500, 503]);

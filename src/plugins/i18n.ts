@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { Locale } from '../campaign.js';
+import type { Locale } from '../campaign/schema.js';
 import { loadCatalogs, pickLocale, translator, type Translate } from '../i18n/index.js';
 
 declare module 'fastify' {

@@ -1,10 +1,10 @@
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
-import type { CampaignStore } from '../campaign-store.js';
+import type { CampaignStore } from '../campaign/store.js';
 import type { StaffSettings } from '../config.js';
 import { JOBS, runExclusive } from '../db/exclusive.js';
 import type { Database } from '../db/schema.js';
-import type { CalendarStore } from '../leads/calendar-store.js';
+import type { CalendarStore } from '../calendar/store.js';
 import { deleteReceiptsBefore } from '../reports/repository.js';
 import { deleteExpiredSessions } from '../staff/repository.js';
 

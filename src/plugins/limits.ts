@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isIPv6 } from 'node:net';
 import { isLoopbackHost, type RateLimits } from '../config.js';
-import { TooManyRequestsError } from '../errors.js';
+import { TooManyRequestsError } from '../lib/errors.js';
 import { connectSharedRedis, type SharedRedis } from '../limits/redis.js';
 
 type Check = (request: FastifyRequest) => Promise<void>;
@@ -44,7 +44,7 @@ export interface LimitsOptions {
   limits: RateLimits;
   /** Counters shared by every instance, or null for this process's memory alone. */
   redis: { url: string; prefix: string } | null;
-  /** Keys each client address (src/secret.ts, 'rate-limit-key'). */
+  /** Keys each client address (src/lib/secret.ts, 'rate-limit-key'). */
   addressKey: Buffer;
   /** Called once per hour in which the portal-wide budget of unknown codes is passed (staff are told). */
   onGuessing?: (hourStart: Date) => Promise<void>;

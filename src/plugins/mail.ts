@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type { MailSettings } from '../config.js';
 import type { Database } from '../db/schema.js';
-import type { WorkCalendar } from '../leads/calendar.js';
+import type { WorkCalendar } from '../calendar/work-calendar.js';
 import { createMailer, logSender, smtpSender, type Mailer } from '../mail/mailer.js';
 import { noticeRenderer } from '../mail/messages.js';
 

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { LOCALES, type Campaign, type Locale, type Localized } from '../campaign.js';
-import { formatCode } from '../codes.js';
+import { LOCALES, type Campaign, type Locale, type Localized } from '../campaign/schema.js';
+import { formatCode } from '../lib/codes.js';
 import { loadCatalogs, translator, type Catalog } from '../i18n/index.js';
 import { CHANNELS } from '../leads/schema.js';
 import { CATEGORIES } from '../reports/schema.js';

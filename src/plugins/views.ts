@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { Campaign, Locale } from '../campaign.js';
+import type { Campaign, Locale } from '../campaign/schema.js';
 import { loadTemplates } from './templates.js';
 
 declare module 'fastify' {
@@ -18,7 +18,7 @@ export default fp(
       this.type('text/html; charset=utf-8');
       return templates.render(request.locale, template, {
         locale: request.locale,
-        // Read per page: admins edit the campaign while the app runs (src/campaign-store.ts).
+        // Read per page: admins edit the campaign while the app runs (src/campaign/store.ts).
         campaign: opts.campaign,
         hotline: opts.campaign.hotlines[0]!.number,
         // The switch reloads the same address, or the home page where that would repeat a POST.

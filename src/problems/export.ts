@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import { recordAudit } from '../audit.js';
-import type { Campaign, Locale } from '../campaign.js';
+import { recordAudit } from '../audit/service.js';
+import type { Campaign, Locale } from '../campaign/schema.js';
 import type { Database, FiledRow } from '../db/schema.js';
 import type { Translate } from '../i18n/index.js';
-import { chinaDate } from '../leads/calendar.js';
+import { chinaDate } from '../calendar/work-calendar.js';
 import { findFilingById } from './repository.js';
 import { currentList } from './service.js';
 import { buildSheet, type Sheet } from './sheet.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import { recordAudit } from '../audit.js';
-import type { Campaign } from '../campaign.js';
+import { recordAudit } from '../audit/service.js';
+import type { Campaign } from '../campaign/schema.js';
 import type { Category, Database, FiledRow, ProblemProgress } from '../db/schema.js';
 import { findLead } from '../leads/repository.js';
 import { diffLists, filingState, previousMonth, type FilingState, type ListChanges } from './filings.js';

@@ -1,5 +1,5 @@
-import type { Campaign, Locale } from '../campaign.js';
-import { toCsv } from '../csv.js';
+import type { Campaign, Locale } from '../campaign/schema.js';
+import { toCsv } from '../lib/csv.js';
 import type { Category, FiledRow } from '../db/schema.js';
 import type { Translate } from '../i18n/index.js';
 import { CATEGORIES } from '../reports/schema.js';

@@ -19,7 +19,7 @@ export type RecheckField = (typeof RECHECK_FIELDS)[number];
 const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'errors.rechecks.date').refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'errors.rechecks.date');
 const blank = (v: unknown) => (v === '' || v === undefined ? undefined : v);
 
-/** The draw form: the rate and minimum within the campaign file's own limits (src/campaign.ts). */
+/** The draw form: the rate and minimum within the campaign file's own limits (src/campaign/schema.ts). */
 export function makeDrawSchema(latestYear: number) {
   return z.object({
     kind: z.enum(RECHECK_KINDS, { error: 'errors.rechecks.kind' }),

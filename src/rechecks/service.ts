@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { recordAudit } from '../audit.js';
+import { recordAudit } from '../audit/service.js';
 import type { Database } from '../db/schema.js';
 import { insertHistory } from '../households/repository.js';
 import { insertRow } from '../problems/repository.js';

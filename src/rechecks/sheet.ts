@@ -1,4 +1,4 @@
-import type { Campaign, Locale } from '../campaign.js';
+import type { Campaign, Locale } from '../campaign/schema.js';
 import type { Translate } from '../i18n/index.js';
 import type { RecheckField } from './schema.js';
 

@@ -1,7 +1,7 @@
-import type { Campaign } from '../campaign.js';
+import type { Campaign } from '../campaign/schema.js';
 import type { Translate } from '../i18n/index.js';
-import { cleanText } from '../text.js';
-import { formString, type FieldError } from '../validation.js';
+import { cleanText } from '../lib/text.js';
+import { formString, type FieldError } from '../lib/validation.js';
 import { CATEGORIES, currentMonth, FIRST_YEAR, LIMITS, OTHER_VILLAGE, TYPICAL_FORMS } from './schema.js';
 
 // The HTML form's fields, and how they map onto the API's report shape (schema.ts), so that the

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseCode } from '../codes.js';
-import { seal, unseal } from '../seal.js';
+import { parseCode } from '../lib/codes.js';
+import { seal, unseal } from '../lib/seal.js';
 
 // The receipt page in the other language. The code is shown in the submission's response only and
 // never enters a URL, so the language switch there is a small form: it posts back what the page

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Category } from '../db/schema.js';
-import { charLength, cleanText, digitsOnly, toHalfWidth } from '../text.js';
+import { charLength, cleanText, digitsOnly, toHalfWidth } from '../lib/text.js';
 
 // One declaration of what a report is, used by the HTML form, the JSON API, the OpenAPI document
 // and the types. Messages are catalog keys; the edge translates them into the user's language.
@@ -69,7 +69,7 @@ export const periodSchema = z.string({ error: 'errors.period.invalid' }).transfo
   return `${year}-${String(month).padStart(2, '0')}`;
 });
 
-// Built once, not per request (see chinaDate in src/leads/calendar.ts).
+// Built once, not per request (see chinaDate in src/calendar/work-calendar.ts).
 const CHINA_MONTH = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' });
 
 /** Year and month in China, where the reporter is, whatever the server's time zone. */

@@ -1,13 +1,13 @@
 import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { storeAttachments, type FilesToStore } from '../attachments/service.js';
-import { recordAudit } from '../audit.js';
-import { generateCode, hashCode, parseCode } from '../codes.js';
+import { recordAudit } from '../audit/service.js';
+import { generateCode, hashCode, parseCode } from '../lib/codes.js';
 import type { Database, NewReport, ReportStatus } from '../db/schema.js';
 import { enqueueGuessingNotice } from '../mail/repository.js';
 import { threadEntries, type ThreadEntry } from '../messages/service.js';
-import { deriveKey } from '../secret.js';
-import { seal, sealBytes, unseal, unsealBytes } from '../seal.js';
+import { deriveKey } from '../lib/secret.js';
+import { seal, sealBytes, unseal, unsealBytes } from '../lib/seal.js';
 import { findPublicStatus, findReceipt, insertReport, insertReportWithReceipt, type InsertedReport } from './repository.js';
 import type { ReportInput } from './schema.js';
 

@@ -1,4 +1,4 @@
-import { chinaDate } from '../leads/calendar.js';
+import { chinaDate } from '../calendar/work-calendar.js';
 import { CATEGORIES } from '../reports/schema.js';
 import { RESULT_MEASURES, type ResultMeasure, type ResultRow } from './repository.js';
 import { suppressSmallCounts, type Cell } from './suppression.js';

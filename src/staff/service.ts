@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
-import { recordAudit } from '../audit.js';
+import { recordAudit } from '../audit/service.js';
 import type { StaffSettings } from '../config.js';
 import type { Database, StaffRole } from '../db/schema.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword, type PasswordParams } from './passwords.js';

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { cleanUploads, MAX_PIXELS, PROBLEM_STATUS, UploadRejected, type UploadProblem } from '../../src/attachments/clean.js';
 import { KINDS } from '../../src/attachments/kinds.js';
 import { contentDisposition, displayName, downloadName, NAME_MAX } from '../../src/attachments/names.js';
-import { CAMERA, PDF_META, pdfWithMetadata, photoWithGps, pngWithText } from '../attachment-helpers.js';
+import { CAMERA, PDF_META, pdfWithMetadata, photoWithGps, pngWithText } from '../support/attachments.js';
 
 // What the cleaning step lets through, read back with independent parsers (exifr, pdf-lib, sharp).
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { multipartBoundary, PartHeaderWatch } from '../../src/attachments/part-headers.js';
-import { multipart } from '../attachment-helpers.js';
+import { multipart } from '../support/attachments.js';
 
 // The watch must see the same thing however the body is cut into chunks.
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import t, { type Test } from 'tap';
-import { dammDigit } from '../../src/codes.js';
-import { HOTLINE, testApp } from '../helpers.js';
-import { lead, MESSAGE_ENV } from '../message-helpers.js';
-import { addStaff, signIn, STAFF_PASSWORD } from '../staff-helpers.js';
+import { dammDigit } from '../../src/lib/codes.js';
+import { HOTLINE, testApp } from '../support/app.js';
+import { lead, MESSAGE_ENV } from '../support/messages.js';
+import { addStaff, signIn, STAFF_PASSWORD } from '../support/staff.js';
 import {
   Auditor,
   codeLayout,
@@ -23,7 +23,7 @@ import {
   staffMenu,
   timing,
   weightTable,
-} from './browser.js';
+} from '../support/browser.js';
 
 // The villager's journey and the staff's, in Debian's Chromium (issue 6): the app listens on
 // loopback against the test database (TEST_DATABASE_URL, or PGlite); the villager uses a phone with

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import t, { type Test } from 'tap';
-import { testApp } from '../helpers.js';
-import { addStaff, STAFF_PASSWORD } from '../staff-helpers.js';
-import { axeOnCopy, DESKTOP, launchBrowser, navigate, newContext, screenshots, staffMenu, timing } from './browser.js';
+import { testApp } from '../support/app.js';
+import { addStaff, STAFF_PASSWORD } from '../support/staff.js';
+import { axeOnCopy, DESKTOP, launchBrowser, navigate, newContext, screenshots, staffMenu, timing } from '../support/browser.js';
 
 // The household register's import journey (issue 12) in Debian's Chromium, JavaScript off: a clerk
 // signs in through the form, imports the sample CSV (preview, commit), sees the households with their

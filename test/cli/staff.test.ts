@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { verifyPassword } from '../../src/staff/passwords.js';
 import { connectDatabase } from '../../src/db/connect.js';
-import { serverUrl, testDatabase, TEST_SECRET } from '../helpers.js';
+import { serverUrl, testDatabase, TEST_SECRET } from '../support/app.js';
 
 // The real command, as an operator runs it: `npm run staff -- …` with the password on stdin. Eleven
 // runs, each compiling the CLI with tsx: on a slow or busy machine that is minutes, not seconds.

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { connectDatabase } from '../../src/db/connect.js';
-import { serverUrl } from '../helpers.js';
+import { serverUrl } from '../support/app.js';
 
 // migrate, backup and the CLIs use a handle through its pool alone: closing the handle must end
 // the pool's connections too, or the process never exits.

@@ -5,7 +5,7 @@ import { sql, type Insertable, type Selectable } from 'kysely';
 import t from 'tap';
 import { migrate, MIGRATIONS_DIR } from '../../src/db/migrate.js';
 import type { Database } from '../../src/db/schema.js';
-import { publicTables, testDatabase } from '../helpers.js';
+import { publicTables, testDatabase } from '../support/app.js';
 
 // The hand-written Database interface (src/db/schema.ts) against what the migrations create.
 // EXPECTED mirrors the interface, and the compiler holds it to it: a table or column added to or

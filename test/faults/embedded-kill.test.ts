@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { connectDatabase } from '../../src/db/connect.js';
-import { serverUrl } from '../helpers.js';
-import { reportsPerCode, startLoad, startServer } from './process.js';
+import { serverUrl } from '../support/app.js';
+import { reportsPerCode, startLoad, startServer } from '../support/processes.js';
 
 // The embedded database (PGlite) killed with SIGKILL in the middle of submissions — a power cut,
 // the OOM killer: started again on the same data folder, the server opens it (the dead process's

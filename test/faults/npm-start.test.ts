@@ -4,8 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { freePort } from '../mail-helpers.js';
-import { sleep } from './process.js';
+import { freePort } from '../support/mail.js';
+import { sleep } from '../support/processes.js';
 
 // Issue 15: SIGTERM to `npm start` left `node dist/server.js` listening, holding the embedded
 // database. The start script ends in `exec … node`, so the shell npm runs becomes the server and

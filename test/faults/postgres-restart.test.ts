@@ -1,7 +1,7 @@
 import t from 'tap';
 import { connectDatabase } from '../../src/db/connect.js';
-import { serverUrl, TEST_SECRET } from '../helpers.js';
-import { postgresBinDir, privateCluster, reportsPerCode, sleep, startLoad, startServer } from './process.js';
+import { serverUrl, TEST_SECRET } from '../support/app.js';
+import { postgresBinDir, privateCluster, reportsPerCode, sleep, startLoad, startServer } from '../support/processes.js';
 
 // PostgreSQL stopped and started under the running server while 20 clients submit: whoever was
 // shown a code has a report (exactly one), whoever was not was told so with the hotline (503), and

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { serverUrl, testDatabase, TEST_SECRET } from '../helpers.js';
-import { STAFF_PASSWORD } from '../staff-helpers.js';
-import { sleep, startServer } from './process.js';
+import { serverUrl, testDatabase, TEST_SECRET } from '../support/app.js';
+import { STAFF_PASSWORD } from '../support/staff.js';
+import { sleep, startServer } from '../support/processes.js';
 
 // Issue 15: the real server, started with no staff account, prints one line with a one-time
 // set-up link; the link creates the first admin from this machine while the server keeps running,

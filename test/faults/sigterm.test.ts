@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js';
-import { serverUrl, testDatabase, TEST_SECRET } from '../helpers.js';
-import { reportsPerCode, startLoad, startServer } from './process.js';
+import { serverUrl, testDatabase, TEST_SECRET } from '../support/app.js';
+import { reportsPerCode, startLoad, startServer } from '../support/processes.js';
 
 // SIGTERM while 20 clients submit (a deploy, `docker stop`): the server stops accepting, answers
 // what it has in flight, closes the database and exits 0 well within 10 s; every code it showed

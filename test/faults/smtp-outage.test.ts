@@ -1,7 +1,7 @@
 import t from 'tap';
-import { testApp, testDatabase, VALID_REPORT, type TestApp } from '../helpers.js';
-import { addUsualStaff, countByRecipient, releaseHeldNotices, testSmtp } from '../mail-helpers.js';
-import { sleep } from './process.js';
+import { testApp, testDatabase, VALID_REPORT, type TestApp } from '../support/app.js';
+import { addUsualStaff, countByRecipient, releaseHeldNotices, testSmtp } from '../support/mail.js';
+import { sleep } from '../support/processes.js';
 
 // test/mail/outage.test.ts drives the drain by hand with a clock moved forward. Here the real
 // background job runs on its timer, in real time: the SMTP server is down while reports arrive and

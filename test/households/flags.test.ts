@@ -3,8 +3,8 @@ import { checkCharacter } from '../../src/households/id-number.js';
 import { findFlags, refreshFlags, upsertStandard } from '../../src/households/repository.js';
 import { makeHouseholdSchema } from '../../src/households/schema.js';
 import { clearHouseholdFlag, commitImport, flagSettings, householdKeys, revealIdNumber } from '../../src/households/service.js';
-import { allStoredValues, campaign, findNeedles, testApp, TEST_SECRET, VALID_REPORT } from '../helpers.js';
-import { addStaff } from '../staff-helpers.js';
+import { allStoredValues, campaign, findNeedles, testApp, TEST_SECRET, VALID_REPORT } from '../support/app.js';
+import { addStaff } from '../support/staff.js';
 
 // One household for every flag kind, with clean households beside them: each flag fires for its
 // reason, clean rows stay clean, a re-import changes nothing, a correction resolves (never deletes)

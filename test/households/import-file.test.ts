@@ -5,7 +5,7 @@ import { matchHeader } from '../../src/households/import-columns.js';
 import { DEFAULT_IMPORT_LIMITS, detectKind, ImportFileError, readHouseholdRows } from '../../src/households/import-file.js';
 import {
   campaign, csv, csvText, encodeGbk, ID1, ID2, ID3, idNumber, inputOf, problemsOf, readAll, REQUIRED_HEADER, requiredRow, xlsx, zip,
-} from './import-helpers.js';
+} from '../support/households.js';
 
 // The import's file reader on real files: CSV text (UTF-8, GBK, UTF-16, comma and tab) and XLSX
 // workbooks written by exceljs. The XLSX container itself (zip bombs…): import-xlsx.test.ts.

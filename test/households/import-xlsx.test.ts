@@ -5,7 +5,7 @@ import { deflateRawSync } from 'node:zlib';
 import t from 'tap';
 import { readHouseholdRows } from '../../src/households/import-file.js';
 import { xlsxRows } from '../../src/households/import-xlsx.js';
-import { campaign, ID1, ID2, idNumber, inputOf, readAll, REQUIRED_HEADER, requiredRow, streamedXlsx, xlsx, zip } from './import-helpers.js';
+import { campaign, ID1, ID2, idNumber, inputOf, readAll, REQUIRED_HEADER, requiredRow, streamedXlsx, xlsx, zip } from '../support/households.js';
 
 // The XLSX container: zip bombs and crafted archives refused before any parsing, archives from
 // other writers accepted, nothing written to disk on the way, the first worksheet only.

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { checkCharacter, maskIdNumber, parseIdNumber } from '../../src/households/id-number.js';
 import { findListItem, makeHouseholdSchema, parseDate, parseYesNo, parseYuan } from '../../src/households/schema.js';
-import { campaign } from '../helpers.js';
+import { campaign } from '../support/app.js';
 
 // What a village's sheet or a staff member writes, and what the register keeps.
 

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js';
 import { enqueueFollowUpNotice } from '../../src/mail/repository.js';
-import { testApp, testDatabase, VALID_REPORT } from '../helpers.js';
-import { addMailStaff, countByRecipient, testSmtp, releaseHeldNotices } from '../mail-helpers.js';
+import { testApp, testDatabase, VALID_REPORT } from '../support/app.js';
+import { addMailStaff, countByRecipient, testSmtp, releaseHeldNotices } from '../support/mail.js';
 
 // Several app instances on one database drain the same outbox at the same time: every notice is
 // sent by exactly one of them. On PostgreSQL (TEST_DATABASE_URL) each instance has its own

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { loadCatalogs } from '../../src/i18n/index.js';
-import { codeFrom, FORM, formBody, testApp, tokenFrom } from '../helpers.js';
-import { addUsualStaff, releaseHeldNotices } from '../mail-helpers.js';
+import { codeFrom, FORM, formBody, testApp, tokenFrom } from '../support/app.js';
+import { addUsualStaff, releaseHeldNotices } from '../support/mail.js';
 
 // Without SMTP_URL, notices go through the same outbox and are "sent" to the log: one line per
 // notice with the recipient and the subject, and nothing else of the message.

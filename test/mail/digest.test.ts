@@ -1,8 +1,8 @@
 import t from 'tap';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js';
 import { loadCatalogs } from '../../src/i18n/index.js';
-import { testApp, testDatabase, VALID_REPORT, type TestApp } from '../helpers.js';
-import { addMailStaff, countByRecipient, mailTexts, parseMail, testSmtp, releaseHeldNotices } from '../mail-helpers.js';
+import { testApp, testDatabase, VALID_REPORT, type TestApp } from '../support/app.js';
+import { addMailStaff, countByRecipient, mailTexts, parseMail, testSmtp, releaseHeldNotices } from '../support/mail.js';
 
 // The daily digest: each assignee with leads overdue or due within 3 working days gets one
 // notice a day with the two counts — never which leads — however many instances run the job.

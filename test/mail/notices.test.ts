@@ -1,14 +1,14 @@
 import { sql } from 'kysely';
 import t, { type Test } from 'tap';
-import { formatCode } from '../../src/codes.js';
+import { formatCode } from '../../src/lib/codes.js';
 import { loadCatalogs } from '../../src/i18n/index.js';
-import { chinaDate } from '../../src/leads/calendar.js';
+import { chinaDate } from '../../src/calendar/work-calendar.js';
 import { enqueueFollowUpNotice } from '../../src/mail/repository.js';
 import { insertReport } from '../../src/reports/repository.js';
 import { CATEGORIES } from '../../src/reports/schema.js';
-import { allStoredValues, campaign, codeFrom, FORM, formBody, testApp, tokenFrom, type TestApp } from '../helpers.js';
-import { addMailStaff, addUsualStaff, countByRecipient, mailTexts, parseMail, testSmtp, type ReceivedMail, releaseHeldNotices } from '../mail-helpers.js';
-import { signIn } from '../staff-helpers.js';
+import { allStoredValues, campaign, codeFrom, FORM, formBody, testApp, tokenFrom, type TestApp } from '../support/app.js';
+import { addMailStaff, addUsualStaff, countByRecipient, mailTexts, parseMail, testSmtp, type ReceivedMail, releaseHeldNotices } from '../support/mail.js';
+import { signIn } from '../support/staff.js';
 
 // A new lead sends one content-free notice to each enabled admin and investigator with an
 // address, through the outbox and a real SMTP server on loopback. No message carries anything of

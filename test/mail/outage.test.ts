@@ -1,7 +1,7 @@
 import t from 'tap';
 import { enqueueFollowUpNotice } from '../../src/mail/repository.js';
-import { testApp, VALID_REPORT, type TestApp } from '../helpers.js';
-import { addUsualStaff, countByRecipient, releaseHeldNotices, testSmtp } from '../mail-helpers.js';
+import { testApp, VALID_REPORT, type TestApp } from '../support/app.js';
+import { addUsualStaff, countByRecipient, releaseHeldNotices, testSmtp } from '../support/mail.js';
 
 // An SMTP outage delays notices and loses none: failed attempts are retried with backoff, and when
 // the server is back every notice arrives exactly once. The drain is driven directly, with a later

@@ -2,7 +2,7 @@ import t from 'tap';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { chinaHour, digestDue, retryDelayMs } from '../../src/mail/mailer.js';
 import { noticeRenderer } from '../../src/mail/messages.js';
-import { calendar } from '../helpers.js';
+import { calendar } from '../support/app.js';
 
 t.test('mail settings: off by default, MAIL_FROM required with SMTP_URL, bad values named', async (t) => {
   t.same(loadConfig({}).mail, { smtpUrl: null, from: null, pollMs: 30_000, maxAttempts: 50, digestHour: 8 });

@@ -3,9 +3,9 @@ import { drawSample } from '../../src/lookback/sample.js';
 import { stratifiedDraw, villageSeed } from '../../src/rechecks/draw.js';
 import { listCandidates } from '../../src/rechecks/repository.js';
 import { drawRechecks, recordRecheck } from '../../src/rechecks/service.js';
-import { testApp } from '../helpers.js';
-import { addHouseholds, villages } from '../recheck-helpers.js';
-import { addStaff } from '../staff-helpers.js';
+import { testApp } from '../support/app.js';
+import { addHouseholds, villages } from '../support/rechecks.js';
+import { addStaff } from '../support/staff.js';
 
 // The re-check use cases against the database: the draw recorded with its seed and digest and
 // repeatable from them, forced flagged households, a recorded re-check with its history, audit

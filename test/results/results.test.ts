@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
 import { suppressSmallCounts } from '../../src/results/suppression.js';
-import { testApp } from '../helpers.js';
-import { checkHeaders, checkMarkup } from '../page-checks.js';
-import { feasibleValues, seedLeads, times, totalReceived, villageCells } from './results-helpers.js';
+import { testApp } from '../support/app.js';
+import { checkHeaders, checkMarkup } from '../support/page-checks.js';
+import { feasibleValues, seedLeads, times, totalReceived, villageCells } from '../support/results.js';
 
 const FEW = '少于3件';
 const WITHHELD = '不公布';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Campaign } from '../../campaign.js';
+import type { Campaign } from '../../campaign/schema.js';
 import type { Database } from '../../db/schema.js';
 import { barChart, stackedChart } from '../../dashboard/charts.js';
 import { sampleSize } from '../../lookback/sample.js';

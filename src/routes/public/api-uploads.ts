@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { PublicContext } from '../../app.js';
+import type { PublicContext } from './context.js';
 import { PROBLEM_STATUS, UploadRejected, type CleanFile, type Upload } from '../../attachments/clean.js';
-import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadProblem } from '../../attachments/upload.js';
-import { formatCode } from '../../codes.js';
+import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadProblem } from './upload.js';
+import { formatCode } from '../../lib/codes.js';
 import type { UploadLimits } from '../../config.js';
 import { firstStep } from '../../leads/deadlines.js';
 import { submitReport } from '../../reports/service.js';
-import { fieldErrors, formString, type FieldError } from '../../validation.js';
+import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
 
 // The API routes that take files: a JSON body as before, or multipart/form-data with that JSON in
 // one field (`report`, `message`) and the files in `files`, handled exactly as the forms' are.

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { PublicContext } from '../../app.js';
+import type { PublicContext } from './context.js';
 import { statusQuerySchema } from '../../reports/schema.js';
 import { KIND_PROBLEMS, reporterMessageSchema } from '../../messages/schema.js';
 import { postReporterMessage, reporterThread } from '../../messages/service.js';
 import { lookupStatus, type StatusLookup } from '../../reports/service.js';
-import { fieldErrors, type FieldError } from '../../validation.js';
-import { registerUploads } from '../../attachments/upload.js';
+import { fieldErrors, type FieldError } from '../../lib/validation.js';
+import { registerUploads } from './upload.js';
 import reportApiRoutes, { cleanApiFiles, readApiUpload } from './api-uploads.js';
 import { openApiDocument } from './openapi.js';
 

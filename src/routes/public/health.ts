@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import type { PublicContext } from '../../app.js';
+import type { PublicContext } from './context.js';
 
 export default async function healthRoutes(app: FastifyInstance, ctx: PublicContext) {
   // For load balancers and monitoring: 200 when the database answers, 503 when it does not.

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { PublicContext } from '../../app.js';
+import type { PublicContext } from './context.js';
 import { CATEGORIES, TYPICAL_FORMS } from '../../reports/schema.js';
 
 export default async function pageRoutes(app: FastifyInstance, ctx: PublicContext) {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { PublicContext } from '../../app.js';
-import { HttpError } from '../../errors.js';
+import type { PublicContext } from './context.js';
+import { HttpError } from '../../lib/errors.js';
 import { CATEGORIES } from '../../reports/schema.js';
 import { qrSvg } from '../../staff/two-factor.js';
 

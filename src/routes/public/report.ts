@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { PublicContext } from '../../app.js';
+import type { PublicContext } from './context.js';
 import { PROBLEM_STATUS, UploadRejected } from '../../attachments/clean.js';
-import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadHint, uploadProblem } from '../../attachments/upload.js';
+import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadHint, uploadProblem } from './upload.js';
 import { formErrors, formToInput, identityConflict, readForm, reportFormView, type ReportFormValues } from '../../reports/form.js';
 import { firstStep } from '../../leads/deadlines.js';
 import { issueFormToken, isIssuedFormToken } from '../../reports/form-token.js';
 import { openReceipt, sealReceipt, type ReceiptView } from '../../reports/receipt-page.js';
 import { submitReport } from '../../reports/service.js';
-import { fieldErrors, formString, type FieldError } from '../../validation.js';
+import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
 
 /** The form's hidden field a person never fills (hidden by CSS, out of the tab order). */
 const HONEYPOT = 'website';

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { PublicContext } from '../../app.js';
+import type { PublicContext } from './context.js';
 import { PROBLEM_STATUS, UploadRejected } from '../../attachments/clean.js';
-import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadHint, uploadProblem } from '../../attachments/upload.js';
+import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadHint, uploadProblem } from './upload.js';
 import { KIND_PROBLEMS, pageMessageSchema, type ReporterKind } from '../../messages/schema.js';
 import { offeredKinds, postReporterMessage, reporterThread } from '../../messages/service.js';
 import { LIMITS } from '../../reports/schema.js';
 import { lookupStatus, lookupStatusView, type StatusLookup } from '../../reports/service.js';
-import { cleanText } from '../../text.js';
-import { fieldErrors, formString, type FieldError } from '../../validation.js';
+import { cleanText } from '../../lib/text.js';
+import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
 
 type Found = Extract<StatusLookup, { kind: 'found' }>;
 

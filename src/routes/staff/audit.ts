@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { AUDIT_ACTIONS, recordAudit } from '../../audit.js';
-import { auditQuerySchema, findAuditPage, type AuditQuery } from '../../audit-query.js';
-import type { Locale } from '../../campaign.js';
+import { AUDIT_ACTIONS, recordAudit } from '../../audit/service.js';
+import { auditQuerySchema, findAuditPage, type AuditQuery } from '../../audit/query.js';
+import type { Locale } from '../../campaign/schema.js';
 import type { Translate } from '../../i18n/index.js';
-import { fieldErrors } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { fieldErrors } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 
 
 const timeFormats: Record<Locale, Intl.DateTimeFormat> = {

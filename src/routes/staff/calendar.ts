@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { chinaDate, isWorkingDay, uncoveredYears } from '../../leads/calendar.js';
+import { chinaDate, isWorkingDay, uncoveredYears } from '../../calendar/work-calendar.js';
 import { listCalendarDays } from '../../calendar/repository.js';
 import { text } from '../../reports/schema.js';
-import { fieldErrors, type FieldError } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { fieldErrors, type FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 
 const day = z.string({ error: 'errors.calendar.day' }).regex(/^20\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'errors.calendar.day');
 const setSchema = z.object({

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Campaign } from '../../campaign.js';
-import { FORM_SPECS, fieldFormSchema, fieldInputs, formToField } from '../../campaign-form.js';
+import type { Campaign } from '../../campaign/schema.js';
+import { FORM_SPECS, fieldFormSchema, fieldInputs, formToField } from '../../campaign/form.js';
 import { findVillagesInUse } from '../../campaign/repository.js';
-import { EDITABLE_FIELDS, isEditableField, type EditableField } from '../../campaign-store.js';
-import { HttpError } from '../../errors.js';
-import { fieldErrors, type FieldError } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { EDITABLE_FIELDS, isEditableField, type EditableField } from '../../campaign/store.js';
+import { HttpError } from '../../lib/errors.js';
+import { fieldErrors, type FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 
 
 function fieldParam(params: unknown): EditableField {

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { HttpError } from '../../errors.js';
-import { approveCase, caseInputSchema, findCase, listCases, unpublishCase, writeCase, type CaseInput } from '../../results/cases.js';
-import { fieldErrors, type FieldError } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { HttpError } from '../../lib/errors.js';
+import { approveCase, caseInputSchema, findCase, listCases, unpublishCase, writeCase, type CaseInput } from '../../cases/service.js';
+import { fieldErrors, type FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 
 const idParam = z.object({ id: z.string().regex(/^\d{1,18}$/) });
 
@@ -13,7 +13,7 @@ function caseId(params: unknown): string {
   return parsed.data.id;
 }
 
-// Typical cases for /results: written and approved by two different staff members (src/results/cases.ts).
+// Typical cases for /results: written and approved by two different staff members (src/cases/service.ts).
 export default async function caseRoutes(app: FastifyInstance, ctx: StaffContext) {
   async function render(reply: FastifyReply, opts: { errors?: FieldError[]; values?: object; editing?: string; notice?: string } = {}) {
     const errors = opts.errors ?? [];

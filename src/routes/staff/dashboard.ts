@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { staleWhileRevalidate } from '../../cache.js';
+import { staleWhileRevalidate } from '../../lib/cache.js';
 import { barChart, stackedChart } from '../../dashboard/charts.js';
 import { dashboardCounts } from '../../dashboard/counts.js';
 import { registerCharts, registerOverview } from '../../households/overview/service.js';
-import { chinaDate } from '../../leads/calendar.js';
+import { chinaDate } from '../../calendar/work-calendar.js';
 import { CHANNELS, STATUSES } from '../../leads/schema.js';
 import { PROGRESS } from '../../problems/schema.js';
 import { CATEGORIES } from '../../reports/schema.js';
-import type { StaffContext } from './index.js';
+import type { StaffContext } from './context.js';
 
 const DASHBOARD_TTL_MS = 30_000;
 const MONTHS_SHOWN = 12;

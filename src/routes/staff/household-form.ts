@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Campaign } from '../../campaign.js';
-import { HttpError } from '../../errors.js';
+import type { Campaign } from '../../campaign/schema.js';
+import { HttpError } from '../../lib/errors.js';
 import { findHousehold, findPayments, listStandards, type StoredHousehold } from '../../households/repository.js';
 import { householdIdSchema, makeHouseholdSchema, makeStandardSchema, MAX_PAYMENTS } from '../../households/schema.js';
 import { addStandard, currentIdNumber, flagSettings, removeStandard, saveHousehold } from '../../households/service.js';
-import { fieldErrors, type FieldError } from '../../validation.js';
+import { fieldErrors, type FieldError } from '../../lib/validation.js';
 import { listName, type FormValues } from './households.js';
-import type { StaffContext } from './index.js';
+import type { StaffContext } from './context.js';
 
 // A household's record typed in or corrected by hand, and the subsidy standards it is checked
 // against (admins). The register's list and record page: ./households.ts.

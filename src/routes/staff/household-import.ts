@@ -2,11 +2,11 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { HttpError } from '../../errors.js';
+import { HttpError } from '../../lib/errors.js';
 import { DEFAULT_IMPORT_LIMITS, ImportFileError } from '../../households/import-file.js';
 import { importIdSchema } from '../../households/schema.js';
 import { commitPreviewedImport, discardImport, previewImport } from '../../households/service.js';
-import type { StaffContext } from './index.js';
+import type { StaffContext } from './context.js';
 
 // The register's import (src/households/import-file.ts): a village's sheet uploaded, previewed with every
 // row's problems, then committed all at once. The list and record page: ./households.ts.

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { HttpError } from '../../errors.js';
+import { HttpError } from '../../lib/errors.js';
 import { findLinkedHouseholds, searchHouseholds } from '../../households/repository.js';
 import { householdIdSchema, linkQuerySchema } from '../../households/schema.js';
 import { flagSettings, linkLead, unlinkLead } from '../../households/service.js';
 import { findLead } from '../../leads/repository.js';
 import type { FormValues } from './households.js';
-import type { StaffContext } from './index.js';
+import type { StaffContext } from './context.js';
 
 export default async function householdLeadRoutes(app: FastifyInstance, ctx: StaffContext) {
   // A lead and the households it is about: linked by admins and investigators on the lead's side.

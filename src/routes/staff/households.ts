@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Campaign, Locale, Localized } from '../../campaign.js';
-import { toCsv } from '../../csv.js';
+import type { Campaign, Locale, Localized } from '../../campaign/schema.js';
+import { toCsv } from '../../lib/csv.js';
 import type { StaffRole } from '../../db/schema.js';
 import type { HouseholdFlagKind } from '../../db/schema-households.js';
-import { HttpError } from '../../errors.js';
+import { HttpError } from '../../lib/errors.js';
 import { registerTable, registerXlsx } from '../../households/export.js';
 import { FLAG_KINDS } from '../../households/flags.js';
 import { countFlagsByVillage, findFlags, findHistory, findHousehold, findLinkedLeads, findPayments, listHouseholds, RECHECK_STATES, type RegisterFilter } from '../../households/repository.js';
@@ -12,8 +12,8 @@ import { clearHouseholdFlag, exportRegister, exportRegisterUnmasked, revealIdNum
 import type { Translate } from '../../i18n/index.js';
 import { findProblemRowsOfHousehold, findRechecksOfHousehold } from '../../rechecks/repository.js';
 import { ROUTE_ACCESS } from '../../staff/access.js';
-import { fieldErrors, type FieldError } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { fieldErrors, type FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 
 // The household register (对象户台账) on the staff side: the list with its flags and exports, a
 // household's record, its flags with their reasons in plain words, the audited reveal of an ID

@@ -1,20 +1,11 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { Campaign } from '../../campaign.js';
-import type { CampaignStore } from '../../campaign-store.js';
-import type { StaffSettings } from '../../config.js';
-import type { CalendarStore } from '../../leads/calendar-store.js';
-import type { ReportInputSchema } from '../../reports/schema.js';
-import type { ReportKeys } from '../../reports/service.js';
-import type { Database, StaffRole } from '../../db/schema.js';
-import { HttpError } from '../../errors.js';
-import type { IdKeys } from '../../households/id-number.js';
+import { HttpError } from '../../lib/errors.js';
 import { listRecordedBy } from '../../leads/repository.js';
-import { sessionReader, type SessionStage, type StaffSession } from '../../staff/service.js';
+import { sessionReader, type SessionStage } from '../../staff/service.js';
 import { PUBLIC, routeAccess } from '../../staff/access.js';
-import { formString } from '../../validation.js';
-import type { LeadRules } from '../../leads/service.js';
+import { formString } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
+import { fromAnotherSite, sameToken, SESSION_COOKIE } from './session.js';
 import calendarRoutes from './calendar.js';
 import campaignRoutes from './campaign.js';
 import caseRoutes from './cases.js';
@@ -40,76 +31,8 @@ import setupRoutes from './setup.js';
 import twoFactorRoutes from './two-factor.js';
 import userRoutes from './users.js';
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Reachable without a session (the login page only); set from src/staff/access.ts. */
-    public?: boolean;
-    /** Roles allowed; set from src/staff/access.ts. */
-    roles?: readonly StaffRole[];
-    /** Session stages allowed (src/staff/service.ts SessionStage); without the list, 'full' only. */
-    stages?: readonly SessionStage[];
-  }
-  interface FastifyRequest {
-    staff: StaffSession | null;
-  }
-}
-
-export interface StaffContext {
-  db: Kysely<Database>;
-  /** Seal and hash the register's ID numbers (src/households/id-number.ts). */
-  householdKeys: IdKeys;
-  /** The portal's own address (PUBLIC_URL): a change whose Origin is another is refused. */
-  publicUrl: string;
-  rules: LeadRules;
-  /** The working-day calendar in force, which admins extend. */
-  calendar: CalendarStore;
-  /** Opens a real-name reporter's sealed identity (the reveal action only). */
-  identityKey: Buffer;
-  /** For leads clerks record: the public form's schema, keys and campaign. */
-  reportSchema: ReportInputSchema;
-  reportKeys: ReportKeys;
-  campaign: Campaign;
-  /** The campaign settings admins edit (campaign is its live object). */
-  campaignStore: CampaignStore;
-  /** Seals staff members' TOTP secrets. */
-  totpKey: Buffer;
-  /** Opens reporters' attachments (the download route only). */
-  attachmentKey: Buffer;
-  settings: StaffSettings;
-  secureCookies: boolean;
-}
-
-export const SESSION_COOKIE = 'sid';
-
-export function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** Where to return after login: only a path inside /staff, never another site. */
-export function safeNext(value: unknown): string {
-  const ok =
-    typeof value === 'string' &&
-    /^\/staff(\/[\w\-/?=&.%]*)?$/.test(value) &&
-    !value.includes('..') &&
-    !value.startsWith('/staff/login');
-  return ok ? value : '/staff';
-}
-
 const FULL_ONLY: readonly SessionStage[] = ['full'];
 const STAGE_HOME: Record<SessionStage, string> = { full: '/staff', mfa: '/staff/login/code', enrol: '/staff/2fa' };
-
-/** Sec-Fetch-Site or Origin shows the request came from a page of another site. */
-export function fromAnotherSite(request: FastifyRequest, publicUrl: string): boolean {
-  const site = request.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
-  const origin = request.headers.origin;
-  // Browsers send "null" under Referrer-Policy: no-referrer (ours): it says nothing either way.
-  if (origin === undefined || origin === 'null') return false;
-  const host = request.headers.host;
-  return origin !== new URL(publicUrl).origin && origin !== `http://${host}` && origin !== `https://${host}`;
-}
 
 function toLogin(request: FastifyRequest, reply: FastifyReply) {
   reply.clearCookie(SESSION_COOKIE, { path: '/staff' });

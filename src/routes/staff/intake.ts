@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { recordAudit } from '../../audit.js';
-import { chinaDate } from '../../leads/calendar.js';
+import { recordAudit } from '../../audit/service.js';
+import { chinaDate } from '../../calendar/work-calendar.js';
 import { firstStep } from '../../leads/deadlines.js';
 import { insertEvent } from '../../leads/repository.js';
 import { intakeSchema, STAFF_CHANNELS } from '../../leads/schema.js';
 import { formErrors, formToInput, readForm, reportFormView, type ReportFormValues } from '../../reports/form.js';
 import { submitReport } from '../../reports/service.js';
-import { fieldErrors, formString, type FieldError } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 
 
 // Leads that arrive by phone, at a reception day, on a home visit, by letter, from an audit or an

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { recordAudit } from '../../audit.js';
-import { HttpError } from '../../errors.js';
+import { recordAudit } from '../../audit/service.js';
+import { HttpError } from '../../lib/errors.js';
 import { findLead } from '../../leads/repository.js';
 import { mergeSchema, revealSchema, verifySchema, versionSchema } from '../../leads/schema.js';
 import { mergeLead, recordFeedback, verifyIdentity } from '../../leads/service.js';
-import { unseal } from '../../seal.js';
+import { unseal } from '../../lib/seal.js';
 import { mayOnLead } from '../../staff/access.js';
-import { fieldErrors } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { fieldErrors } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 import { renderLead } from './lead-page.js';
 import { parseId } from './leads.js';
 

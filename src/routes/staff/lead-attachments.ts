@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { KINDS } from '../../attachments/kinds.js';
 import { findAttachment, listAttachments } from '../../attachments/repository.js';
 import { openAttachment } from '../../attachments/service.js';
-import { recordAudit } from '../../audit.js';
-import { HttpError } from '../../errors.js';
+import { recordAudit } from '../../audit/service.js';
+import { HttpError } from '../../lib/errors.js';
 import { mayOnLead } from '../../staff/access.js';
 import type { StaffSession } from '../../staff/service.js';
-import type { StaffContext } from './index.js';
+import type { StaffContext } from './context.js';
 
 
 const TYPE_LABEL = { 'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/webp': 'WebP', 'application/pdf': 'PDF' } as const;

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { HttpError } from '../../errors.js';
+import { HttpError } from '../../lib/errors.js';
 import { versionSchema } from '../../leads/schema.js';
 import { questionSchema } from '../../messages/schema.js';
 import { askReporter, markHandled } from '../../messages/service.js';
-import { fieldErrors } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { fieldErrors } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 import { renderLead } from './lead-page.js';
 import { parseId } from './leads.js';
 

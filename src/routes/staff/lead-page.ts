@@ -1,13 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from '../../errors.js';
+import { HttpError } from '../../lib/errors.js';
 import { findLinkedHouseholds } from '../../households/repository.js';
-import { chinaDate } from '../../leads/calendar.js';
+import { chinaDate } from '../../calendar/work-calendar.js';
 import { findLead, findPublicUpdates, findRelated, findTimeline, listAssignable } from '../../leads/repository.js';
 import { OUTCOMES, TRANSITIONS } from '../../leads/workflow.js';
 import { findLeadThread } from '../../messages/repository.js';
 import { mayOnLead } from '../../staff/access.js';
-import type { FieldError } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import type { FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 import { attachmentsView } from './lead-attachments.js';
 import { leadProblemsView } from './lead-problems.js';
 

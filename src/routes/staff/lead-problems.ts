@@ -1,10 +1,10 @@
-import { chinaDate } from '../../leads/calendar.js';
+import { chinaDate } from '../../calendar/work-calendar.js';
 import { findingsOfLead } from '../../lookback/repository.js';
 import { findLinkableRows, findRowsOfLead } from '../../problems/repository.js';
 import { leadYieldsProblem } from '../../problems/service.js';
 import { CATEGORIES } from '../../reports/schema.js';
 import type { StaffSession } from '../../staff/service.js';
-import type { StaffContext } from './index.js';
+import type { StaffContext } from './context.js';
 
 /** The lead page's problem-list part: rows made from it, look-back findings, and the one-action form. */
 export async function leadProblemsView(

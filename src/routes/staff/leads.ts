@@ -1,18 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { recordAudit } from '../../audit.js';
-import { staleWhileRevalidate } from '../../cache.js';
-import { HttpError } from '../../errors.js';
-import { addWorkingDays, chinaDate } from '../../leads/calendar.js';
+import { recordAudit } from '../../audit/service.js';
+import { staleWhileRevalidate } from '../../lib/cache.js';
+import { HttpError } from '../../lib/errors.js';
+import { addWorkingDays, chinaDate } from '../../calendar/work-calendar.js';
 import { countByStatus, decodeCursor, encodeCursor, findQueuePage, listAssignable, type QueueFilters } from '../../leads/repository.js';
 import { DUE_SOON_WORKING_DAYS } from '../../leads/deadlines.js';
 import { assignSchema, CHANNELS, leadIdSchema, noteSchema, prioritySchema, queueQuerySchema, statusChangeSchema, STATUSES } from '../../leads/schema.js';
 import { CATEGORIES } from '../../reports/schema.js';
 import { addNote, assignLead, changeStatus, setPriority } from '../../leads/service.js';
-import { fieldErrors, type FieldError } from '../../validation.js';
-import type { Campaign, Locale } from '../../campaign.js';
+import { fieldErrors } from '../../lib/validation.js';
+import type { Campaign, Locale } from '../../campaign/schema.js';
 import type { Translate } from '../../i18n/index.js';
-import type { StaffContext } from './index.js';
+import type { StaffContext } from './context.js';
 import { renderLead } from './lead-page.js';
 
 type QueuePage = Awaited<ReturnType<typeof findQueuePage>>;

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { login, logout } from '../../staff/service.js';
-import { formString } from '../../validation.js';
-import { safeNext, sameToken, SESSION_COOKIE, type StaffContext } from './index.js';
+import { formString } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
+import { safeNext, sameToken, SESSION_COOKIE } from './session.js';
 
 const LOGIN_CSRF = 'login_csrf';
 

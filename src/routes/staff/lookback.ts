@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { HttpError } from '../../errors.js';
+import { HttpError } from '../../lib/errors.js';
 import { listAssignable } from '../../leads/repository.js';
 import { findDraw, findItem, findItems, listDraws } from '../../lookback/repository.js';
 import { assignDraw, drawLookback, recordFinding } from '../../lookback/service.js';
 import { text } from '../../reports/schema.js';
-import { fieldErrors, type FieldError } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { fieldErrors, type FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 
 
 const idSchema = z.object({ id: z.string().regex(/^\d{1,18}$/) });

@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { HttpError } from '../../errors.js';
-import { chinaDate } from '../../leads/calendar.js';
+import { HttpError } from '../../lib/errors.js';
+import { chinaDate } from '../../calendar/work-calendar.js';
 import { dueDay, nextMonth, previousMonth } from '../../problems/filings.js';
 import { exportLists, type ExportFormat } from '../../problems/export.js';
 import { filingSchema, monthSchema } from '../../problems/schema.js';
 import { currentList, fileList, filingTable } from '../../problems/service.js';
 import { formatDay, sheetsToCsv, sheetsToXlsx, type Sheet } from '../../problems/sheet.js';
-import { fieldErrors, formString, type FieldError } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 
 const sheetQuerySchema = z.object({
   village: z.string().max(40).optional().catch(undefined),

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { HttpError } from '../../errors.js';
-import { chinaDate } from '../../leads/calendar.js';
+import { HttpError } from '../../lib/errors.js';
+import { chinaDate } from '../../calendar/work-calendar.js';
 import { findHouseholdsOfRow, findLeadsOfRow, findNotes, findRow, findRows, progressByVillage } from '../../problems/repository.js';
 import { linkExistingSchema, listQuerySchema, makeRowSchema, PROGRESS, progressSchema, rowIdSchema } from '../../problems/schema.js';
 import { createRow, createRowFromLead, linkLeadToRow, recordProgress } from '../../problems/service.js';
 import { CATEGORIES } from '../../reports/schema.js';
-import { fieldErrors, type FieldError } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { fieldErrors, type FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 import { renderLead } from './lead-page.js';
 import { parseId } from './leads.js';
 

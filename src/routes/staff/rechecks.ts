@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Locale } from '../../campaign.js';
-import { HttpError } from '../../errors.js';
-import { chinaDate } from '../../leads/calendar.js';
+import type { Locale } from '../../campaign/schema.js';
+import { HttpError } from '../../lib/errors.js';
+import { chinaDate } from '../../calendar/work-calendar.js';
 import { findDraw, findItem, findItems, findPaymentsOf, listDraws } from '../../rechecks/repository.js';
 import { idParamsSchema, makeDrawSchema, makeRecordSchema, RECHECK_FIELDS, RECHECK_KINDS, RECHECK_METHODS, sheetQuerySchema, type RecheckField } from '../../rechecks/schema.js';
 import { drawRechecks, recordRecheck, recordRecheckExport } from '../../rechecks/service.js';
 import { drawToXlsx, registerValues, resultWord } from '../../rechecks/sheet.js';
 import { CATEGORIES } from '../../reports/schema.js';
-import { fieldErrors, type FieldError } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { fieldErrors, type FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 
 // Re-check draws (复核复查) and the yearly town spot check (年度抽查) of the household register: the
 // list, the draw form (admins), a draw's page with each drawn household's record form, the A4

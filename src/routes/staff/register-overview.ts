@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { Locale } from '../../campaign.js';
+import type { Locale } from '../../campaign/schema.js';
 import { registerOverview, townReport } from '../../households/overview/service.js';
-import { chinaDate } from '../../leads/calendar.js';
-import type { StaffContext } from './index.js';
+import { chinaDate } from '../../calendar/work-calendar.js';
+import type { StaffContext } from './context.js';
 
 // The register's overview per village and the town's totals for the self-check report. Both are
 // counts only (no names, no ID numbers), so every staff role may read them.

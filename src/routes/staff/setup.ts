@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from '../../errors.js';
+import { HttpError } from '../../lib/errors.js';
 import { fromThisMachine } from '../../plugins/limits.js';
 import { setupFormSchema, setupLinkUsable, useSetupLink } from '../../staff/setup.js';
-import { fieldErrors, formString, type FieldError } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 
 // The one-time set-up link printed at first start (src/staff/setup.ts). Anything wrong — another
 // machine, a used, expired or unknown link, an account already there — is the same 404.

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { staleWhileRevalidate } from '../../cache.js';
+import { staleWhileRevalidate } from '../../lib/cache.js';
 import { CATEGORIES } from '../../reports/schema.js';
-import { chinaDate } from '../../leads/calendar.js';
+import { chinaDate } from '../../calendar/work-calendar.js';
 import { leadStatistics } from '../../leads/repository.js';
 import { CHANNELS, STATUSES } from '../../leads/schema.js';
 import { OUTCOMES } from '../../leads/workflow.js';
-import type { StaffContext } from './index.js';
+import type { StaffContext } from './context.js';
 
 const STATISTICS_TTL_MS = 60_000;
 const MONTHS_SHOWN = 12;

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { HttpError } from '../../errors.js';
+import { HttpError } from '../../lib/errors.js';
 import { findStaffById } from '../../staff/repository.js';
 import { completeLogin, confirmEnrolment, enrolment, resetTotp, setMfaRequired, totpCodeSchema } from '../../staff/two-factor.js';
-import { formString, type FieldError } from '../../validation.js';
-import { safeNext, SESSION_COOKIE, type StaffContext } from './index.js';
+import { formString, type FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
+import { safeNext, SESSION_COOKIE } from './session.js';
 
 const idParams = z.object({ id: z.string().regex(/^\d{1,18}$/) });
 const mandatorySchema = z.object({ required: z.enum(['on', 'off']) });

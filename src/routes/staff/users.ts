@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { HttpError } from '../../errors.js';
+import { HttpError } from '../../lib/errors.js';
 import { findStaffById, isMfaRequired, listStaff, listTotpEnabled } from '../../staff/repository.js';
 import { createStaff, newStaffSchema, ROLES, setDisabled, setPassword, StaffError, unlockStaff } from '../../staff/service.js';
-import { fieldErrors, formString, type FieldError } from '../../validation.js';
-import type { StaffContext } from './index.js';
+import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
+import type { StaffContext } from './context.js';
 
 const idParams = z.object({ id: z.string().regex(/^\d{1,18}$/) });
 

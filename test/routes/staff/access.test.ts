@@ -1,9 +1,9 @@
 import t from 'tap';
 import type { StaffRole } from '../../../src/db/schema.js';
 import { LEAD_ACCESS, mayOnLead, PUBLIC, ROUTE_ACCESS, routeAccess } from '../../../src/staff/access.js';
-import { multipart, photoWithGps, storedFiles } from '../../attachment-helpers.js';
-import { testApp, tokenFrom, VALID_REPORT } from '../../helpers.js';
-import { signIn, type StaffAgent } from '../../staff-helpers.js';
+import { multipart, photoWithGps, storedFiles } from '../../support/attachments.js';
+import { testApp, tokenFrom, VALID_REPORT } from '../../support/app.js';
+import { signIn, type StaffAgent } from '../../support/staff.js';
 
 // The staff access matrix is data (src/staff/access.ts): this walks every staff route of the route
 // table × every role against it, then the need-to-know rules on a lead (identity, files) × role.

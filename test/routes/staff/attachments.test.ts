@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
-import { multipart, pdfWithMetadata, photoWithGps, storedFiles } from '../../attachment-helpers.js';
-import { testApp, tokenFrom, VALID_REPORT, type TestApp } from '../../helpers.js';
-import { signIn } from '../../staff-helpers.js';
+import { multipart, pdfWithMetadata, photoWithGps, storedFiles } from '../../support/attachments.js';
+import { testApp, tokenFrom, VALID_REPORT, type TestApp } from '../../support/app.js';
+import { signIn } from '../../support/staff.js';
 
 // Reporters' files reach staff through one route: only an admin or the assigned investigator, as a
 // download with the stored type, nosniff, a sandboxing CSP, no caching, and an audit row each time.

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { recordAudit } from '../../../src/audit.js';
-import { codeFrom, FORM, formBody, testApp, tokenFrom, VALID_REPORT, type TestApp } from '../../helpers.js';
-import { loginForm, signIn } from '../../staff-helpers.js';
+import { recordAudit } from '../../../src/audit/service.js';
+import { codeFrom, FORM, formBody, testApp, tokenFrom, VALID_REPORT, type TestApp } from '../../support/app.js';
+import { loginForm, signIn } from '../../support/staff.js';
 
 /** The <tbody> rows of an audit page. */
 const rowsOf = (html: string) => /<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1]?.match(/<tr>[\s\S]*?<\/tr>/g) ?? [];

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { FORM, formBody, testApp } from '../../helpers.js';
-import { addStaff, loginForm, signIn, STAFF_PASSWORD } from '../../staff-helpers.js';
+import { FORM, formBody, testApp } from '../../support/app.js';
+import { addStaff, loginForm, signIn, STAFF_PASSWORD } from '../../support/staff.js';
 
 const auditActions = async (db: Awaited<ReturnType<typeof testApp>>['database']['db']) =>
   (await db.selectFrom('audit_log').select('action').orderBy('id').execute()).map((r) => r.action);

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { testApp, VALID_REPORT } from '../../helpers.js';
-import { signIn } from '../../staff-helpers.js';
+import { testApp, VALID_REPORT } from '../../support/app.js';
+import { signIn } from '../../support/staff.js';
 
 t.test('admins enter next year\'s holidays; deadlines follow at once; every change audited', async (t) => {
   const ta = await testApp(t);

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { CampaignStore } from '../../../src/campaign-store.js';
-import { campaign, FORM, formBody, testApp, tokenFrom, VALID_REPORT } from '../../helpers.js';
-import { checkHeaders, checkMarkup } from '../../page-checks.js';
-import { signIn } from '../../staff-helpers.js';
+import { CampaignStore } from '../../../src/campaign/store.js';
+import { campaign, FORM, formBody, testApp, tokenFrom, VALID_REPORT } from '../../support/app.js';
+import { checkHeaders, checkMarkup } from '../../support/page-checks.js';
+import { signIn } from '../../support/staff.js';
 
 const hotlineFields = (number: string) => ({
   'hotlines.0.label.zh-CN': '举报电话',

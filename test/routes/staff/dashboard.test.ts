@@ -1,7 +1,7 @@
 import t from 'tap';
-import { testApp } from '../../helpers.js';
-import { addLead, addRow } from '../../problem-helpers.js';
-import { signIn, type StaffAgent } from '../../staff-helpers.js';
+import { testApp } from '../../support/app.js';
+import { addLead, addRow } from '../../support/problems.js';
+import { signIn, type StaffAgent } from '../../support/staff.js';
 
 const decode = (href: string) => href.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
 

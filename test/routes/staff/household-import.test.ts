@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { loadCatalogs, translator } from '../../../src/i18n/index.js';
-import { multipart } from '../../attachment-helpers.js';
-import { testApp, HOTLINE } from '../../helpers.js';
-import { checkMarkup } from '../../page-checks.js';
-import { signIn, type StaffAgent } from '../../staff-helpers.js';
+import { multipart } from '../../support/attachments.js';
+import { testApp, HOTLINE } from '../../support/app.js';
+import { checkMarkup } from '../../support/page-checks.js';
+import { signIn, type StaffAgent } from '../../support/staff.js';
 import { deflateRawSync } from 'node:zlib';
-import { csv, ID1, ID2, REQUIRED_HEADER, requiredRow, zip } from '../../households/import-helpers.js';
+import { csv, ID1, ID2, REQUIRED_HEADER, requiredRow, zip } from '../../support/households.js';
 
 // The import as staff use it: a file previewed with every row's problems by row and column (and
 // nothing stored), a clean file committed all at once, the same file again changing nothing, a

@@ -3,9 +3,9 @@ import { FLAG_KINDS } from '../../../src/households/flags.js';
 import { checkCharacter } from '../../../src/households/id-number.js';
 import { makeHouseholdSchema } from '../../../src/households/schema.js';
 import { commitImport, flagSettings, householdKeys } from '../../../src/households/service.js';
-import { campaign, testApp, TEST_SECRET } from '../../helpers.js';
-import { checkMarkup } from '../../page-checks.js';
-import { addStaff, signIn, type StaffAgent } from '../../staff-helpers.js';
+import { campaign, testApp, TEST_SECRET } from '../../support/app.js';
+import { checkMarkup } from '../../support/page-checks.js';
+import { addStaff, signIn, type StaffAgent } from '../../support/staff.js';
 
 // The register's overview: per village, every figure is a link to a list of exactly that many
 // households (or problem rows); the totals row adds the villages up; the dashboard draws it; the

@@ -4,9 +4,9 @@ import { loadCatalogs, translator } from '../../../src/i18n/index.js';
 import { checkCharacter } from '../../../src/households/id-number.js';
 import { makeHouseholdSchema } from '../../../src/households/schema.js';
 import { commitImport, flagSettings, householdKeys } from '../../../src/households/service.js';
-import { campaign, testApp, TEST_SECRET } from '../../helpers.js';
-import { checkMarkup } from '../../page-checks.js';
-import { addStaff, signIn } from '../../staff-helpers.js';
+import { campaign, testApp, TEST_SECRET } from '../../support/app.js';
+import { checkMarkup } from '../../support/page-checks.js';
+import { addStaff, signIn } from '../../support/staff.js';
 
 // The register's pages: the list with its filters and per-village counts, a household with its
 // flags in plain words, the ID number masked for everyone and shown in full only through the

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { testApp, VALID_REPORT } from '../../helpers.js';
-import { signIn } from '../../staff-helpers.js';
+import { testApp, VALID_REPORT } from '../../support/app.js';
+import { signIn } from '../../support/staff.js';
 
 const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
 

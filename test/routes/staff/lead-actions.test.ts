@@ -1,7 +1,7 @@
 import t from 'tap';
-import { addWorkingDays, chinaDate } from '../../../src/leads/calendar.js';
-import { calendar, testApp, VALID_REPORT, type TestApp } from '../../helpers.js';
-import { signIn, type StaffAgent } from '../../staff-helpers.js';
+import { addWorkingDays, chinaDate } from '../../../src/calendar/work-calendar.js';
+import { calendar, testApp, VALID_REPORT, type TestApp } from '../../support/app.js';
+import { signIn, type StaffAgent } from '../../support/staff.js';
 
 async function report(ta: TestApp, fields: Record<string, unknown> = {}) {
   const res = await ta.app.inject({ method: 'POST', url: '/api/v1/reports', payload: { ...VALID_REPORT, ...fields } });

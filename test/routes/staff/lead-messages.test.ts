@@ -1,8 +1,8 @@
 import t from 'tap';
 import { loadCatalogs, translator } from '../../../src/i18n/index.js';
-import { FORM, formBody } from '../../helpers.js';
-import { lead, messageApp, messagesOf, report, sendMessage, statusPage, step } from '../../message-helpers.js';
-import { signIn } from '../../staff-helpers.js';
+import { FORM, formBody } from '../../support/app.js';
+import { lead, messageApp, messagesOf, report, sendMessage, statusPage, step } from '../../support/messages.js';
+import { signIn } from '../../support/staff.js';
 
 // The conversation by code, staff side: asking the reporter, marking their messages handled.
 

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { generateCode, hashCode } from '../../../src/codes.js';
+import { generateCode, hashCode } from '../../../src/lib/codes.js';
 import { reportKeys } from '../../../src/reports/service.js';
-import { FORM, formBody, TEST_SECRET, testApp, VALID_REPORT, type TestApp } from '../../helpers.js';
-import { signIn } from '../../staff-helpers.js';
+import { FORM, formBody, TEST_SECRET, testApp, VALID_REPORT, type TestApp } from '../../support/app.js';
+import { signIn } from '../../support/staff.js';
 
 /** A report through the public API; returns its code and id. */
 async function report(ta: TestApp, fields: Record<string, unknown> = {}) {

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { listCandidates } from '../../../src/lookback/repository.js';
 import { candidateDigest, drawSample } from '../../../src/lookback/sample.js';
-import { testApp } from '../../helpers.js';
-import { addLead, addRow, conclude } from '../../problem-helpers.js';
-import { signIn } from '../../staff-helpers.js';
+import { testApp } from '../../support/app.js';
+import { addLead, addRow, conclude } from '../../support/problems.js';
+import { signIn } from '../../support/staff.js';
 
 t.test('a draw is recorded with its seed and can be repeated; a relapse reopens the row and flags the lead', async (t) => {
   const ta = await testApp(t);

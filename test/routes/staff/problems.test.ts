@@ -1,8 +1,8 @@
 import ExcelJS from 'exceljs';
 import t from 'tap';
-import { testApp, FORM, formBody } from '../../helpers.js';
-import { addLead, addRow, conclude } from '../../problem-helpers.js';
-import { signIn } from '../../staff-helpers.js';
+import { testApp, FORM, formBody } from '../../support/app.js';
+import { addLead, addRow, conclude } from '../../support/problems.js';
+import { signIn } from '../../support/staff.js';
 
 const SCRIPT = '<script>alert(1)</script>村里多报少给';
 const HEADERS = ['序号', '问题类别', '自查问题', '整改措施', '整改进度', '完成时限'];
@@ -206,7 +206,7 @@ t.test('print and export links from the start: every village’s list, before an
   for (const href of ['/staff/problems/print?village=all', '/staff/problems/export.xlsx?village=all', '/staff/problems/export.csv?village=all']) {
     t.match(page.body, `href="${href.replace('=', '&#x3D;')}"`, `${href} offered with no village chosen`);
   }
-  const villages = (await import('../../helpers.js')).campaign.villages;
+  const villages = (await import('../../support/app.js')).campaign.villages;
   const print = await inv.get('/staff/problems/print?village=all');
   t.equal(print.statusCode, 200);
   t.equal([...print.body.matchAll(/<article class="problem-sheet">/g)].length, villages.length, 'one sheet per village');

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import ExcelJS from 'exceljs';
 import t from 'tap';
 import { loadCatalogs, translator } from '../../../src/i18n/index.js';
-import { chinaDate } from '../../../src/leads/calendar.js';
-import { testApp } from '../../helpers.js';
-import { checkMarkup } from '../../page-checks.js';
-import { addHouseholds, villages } from '../../recheck-helpers.js';
-import { signIn } from '../../staff-helpers.js';
+import { chinaDate } from '../../../src/calendar/work-calendar.js';
+import { testApp } from '../../support/app.js';
+import { checkMarkup } from '../../support/page-checks.js';
+import { addHouseholds, villages } from '../../support/rechecks.js';
+import { signIn } from '../../support/staff.js';
 
 // The re-check pages with JS off: an admin draws, a clerk records (errors beside their fields,
 // what was typed kept), a difference goes on the problem list with one action, the household's

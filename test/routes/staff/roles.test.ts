@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { StaffRole } from '../../../src/db/schema.js';
-import { testApp, VALID_REPORT } from '../../helpers.js';
-import { signIn, STAFF_PASSWORD, type StaffAgent } from '../../staff-helpers.js';
+import { testApp, VALID_REPORT } from '../../support/app.js';
+import { signIn, STAFF_PASSWORD, type StaffAgent } from '../../support/staff.js';
 
 // The whole role × action matrix, checked on the server. Each action is sent with input that
 // would not change anything even if allowed (a stale version, a missing field), so the only

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { sql } from 'kysely';
 import { issueSetupLink, SETUP_LINK_TTL_MS } from '../../../src/staff/setup.js';
-import { FORM, formBody, testApp, type TestApp } from '../../helpers.js';
-import { addStaff, loginForm, STAFF_PASSWORD } from '../../staff-helpers.js';
+import { FORM, formBody, testApp, type TestApp } from '../../support/app.js';
+import { addStaff, loginForm, STAFF_PASSWORD } from '../../support/staff.js';
 
 // Issue 15: the first admin without stopping the server. The one-time link works once, for 24 h,
 // from a loopback client only; the password follows the staff CLI's rules.

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { testApp, VALID_REPORT, type TestApp } from '../../helpers.js';
-import { signIn } from '../../staff-helpers.js';
+import { testApp, VALID_REPORT, type TestApp } from '../../support/app.js';
+import { signIn } from '../../support/staff.js';
 
 async function report(ta: TestApp, fields: Record<string, unknown>) {
   await ta.app.inject({ method: 'POST', url: '/api/v1/reports', payload: { ...VALID_REPORT, ...fields } });

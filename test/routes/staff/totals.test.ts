@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
-import { testApp, type TestApp } from '../../helpers.js';
-import { seedLeads, times, villageCells, totalReceived, LAST_MONTH } from '../../results/results-helpers.js';
-import { signIn } from '../../staff-helpers.js';
+import { testApp, type TestApp } from '../../support/app.js';
+import { seedLeads, times, villageCells, totalReceived, LAST_MONTH } from '../../support/results.js';
+import { signIn } from '../../support/staff.js';
 
 // Issue 15: with 7 leads the dashboard's category × village table added up to 3 (leads whose
 // village is "other" fell in no column) while the other charts showed 7. Every table and chart on

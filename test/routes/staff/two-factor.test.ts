@@ -1,6 +1,6 @@
 import t from 'tap';
-import { allStoredValues, findNeedles, FORM, formBody, testApp, type TestApp } from '../../helpers.js';
-import { signIn } from '../../staff-helpers.js';
+import { allStoredValues, findNeedles, FORM, formBody, testApp, type TestApp } from '../../support/app.js';
+import { signIn } from '../../support/staff.js';
 import {
   agentFor,
   awayFromStepEdge,
@@ -13,7 +13,7 @@ import {
   secretOf,
   sidOf,
   wrongCode,
-} from '../../totp-helpers.js';
+} from '../../support/totp.js';
 
 const audit = async (ta: TestApp) =>
   ta.database.db.selectFrom('audit_log').select(['action', 'actor_id', 'target_user_id', 'detail']).orderBy('id').execute();
