@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import type { Database } from '../db/schema.js';
+import { findAuditPage, insertAuditRow } from './repository.js';
 
 // The audit log: who did what, when. The table refuses UPDATE, DELETE and TRUNCATE
 // (migrations/002_staff.sql). Details never hold a reporter's identity or a tracking code.
@@ -144,15 +146,48 @@ export interface AuditEntry {
 }
 
 export async function recordAudit(db: Kysely<Database>, e: AuditEntry): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({
-      actor_id: e.actorId,
-      actor_name: e.actorName ?? null,
-      action: e.action,
-      report_id: e.reportId ?? null,
-      target_user_id: e.targetUserId ?? null,
-      detail: JSON.stringify(e.detail ?? {}),
-    })
-    .execute();
+  await insertAuditRow(db, {
+    actor_id: e.actorId,
+    actor_name: e.actorName ?? null,
+    action: e.action,
+    report_id: e.reportId ?? null,
+    target_user_id: e.targetUserId ?? null,
+    detail: e.detail ?? {},
+  });
+}
+
+// Reading the audit log for /staff/audit: newest first, filtered, one page at a time.
+
+export const AUDIT_PAGE_SIZE = 50;
+
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'errors.audit.date').refine((s) => !Number.isNaN(Date.parse(s)), 'errors.audit.date');
+
+export const auditQuerySchema = z.object({
+  action: optional(z.enum(AUDIT_ACTIONS as [string, ...string[]], { error: 'errors.audit.action' })),
+  // A username, or a name typed at a failed login of an account that does not exist.
+  actor: optional(z.string().trim().toLowerCase().max(100, 'errors.audit.actor')),
+  lead: optional(z.string().trim().regex(/^\d{1,18}$/, 'errors.audit.lead')),
+  from: optional(isoDate),
+  to: optional(isoDate),
+  // The position after the last row shown: microseconds since the epoch _ id.
+  after: optional(z.string().regex(/^\d{1,20}_\d{1,18}$/, 'errors.invalid')),
+});
+export type AuditQuery = z.output<typeof auditQuerySchema>;
+
+const AUDIT_FILTERS = ['action', 'actor', 'lead', 'from', 'to'] as const;
+
+/**
+ * One page of the log for a staff member, and the record that they looked, in one transaction.
+ * Looking through the log is itself on the record: who looked up whose activity, or what happened
+ * to which lead, is as much a matter for oversight as the acts it shows. The page is read before
+ * the row is written, so a view never lists itself.
+ */
+export async function viewAuditLog(db: Kysely<Database>, staff: { userId: string }, q: AuditQuery, pageSize = AUDIT_PAGE_SIZE) {
+  return db.transaction().execute(async (trx) => {
+    const page = await findAuditPage(trx, q, pageSize);
+    const detail = Object.fromEntries(AUDIT_FILTERS.filter((k) => q[k] !== undefined).map((k) => [k, q[k]]));
+    await recordAudit(trx, { actorId: staff.userId, action: 'audit.view', detail: q.after ? { ...detail, page: 'next' } : detail });
+    return page;
+  });
 }

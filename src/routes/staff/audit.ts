@@ -1,11 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { AUDIT_ACTIONS, recordAudit } from '../../audit/service.js';
-import { auditQuerySchema, findAuditPage, type AuditQuery } from '../../audit/query.js';
+import { AUDIT_ACTIONS, auditQuerySchema, viewAuditLog, type AuditQuery } from '../../audit/service.js';
 import type { Locale } from '../../campaign/schema.js';
 import type { Translate } from '../../i18n/index.js';
 import { fieldErrors } from '../../lib/validation.js';
 import type { StaffContext } from './context.js';
-
 
 const timeFormats: Record<Locale, Intl.DateTimeFormat> = {
   'zh-CN': new Intl.DateTimeFormat('zh-CN', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'Asia/Shanghai' }),
@@ -28,12 +26,13 @@ export default async function auditRoutes(app: FastifyInstance, ctx: StaffContex
     const raw = request.query as Record<string, unknown>;
     const parsed = auditQuerySchema.safeParse(raw);
     const q: AuditQuery = parsed.success ? parsed.data : {};
-    const page = parsed.success ? await findAuditPage(ctx.db, q) : { rows: [], next: null };
+    // A successful view is recorded (src/audit/service.ts); a refused filter reads nothing.
+    const page = parsed.success ? await viewAuditLog(ctx.db, request.staff!, q) : { rows: [], next: null };
     const filters = Object.fromEntries(FILTERS.map((k) => [k, typeof raw[k] === 'string' ? raw[k] : '']));
     const kept = new URLSearchParams(FILTERS.filter((k) => q[k] !== undefined).map((k) => [k, String(q[k])]));
     if (page.next) kept.set('after', page.next);
     const errors = parsed.success ? [] : fieldErrors(parsed.error, t);
-    const html = await reply.code(parsed.success ? 200 : 400).page('staff/audit', {
+    return reply.code(parsed.success ? 200 : 400).page('staff/audit', {
       title: t('staff.audit.title'),
       staff: request.staff,
       filters,
@@ -50,12 +49,5 @@ export default async function auditRoutes(app: FastifyInstance, ctx: StaffContex
       errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
       errorList: errors,
     });
-    // Looking through the log is itself on the record: who looked up whose activity, or what
-    // happened to which lead, is as much a matter for oversight as the acts it shows.
-    if (parsed.success) {
-      const detail = Object.fromEntries(FILTERS.filter((k) => q[k] !== undefined).map((k) => [k, q[k]]));
-      await recordAudit(ctx.db, { actorId: request.staff!.userId, action: 'audit.view', detail: q.after ? { ...detail, page: 'next' } : detail });
-    }
-    return html;
   });
 }
