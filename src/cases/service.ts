@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/service.js';
 import type { Database } from '../db/schema.js';
 import { text } from '../reports/schema.js';
+import { findCaseLead, insertCase, lockCase, markPublished, markWithdrawn, updateCaseText } from './repository.js';
 
 type Db = Kysely<Database>;
 
@@ -33,7 +34,7 @@ export type CaseProblem = 'errors.cases.lead' | 'errors.cases.notConcluded' | 'e
 
 /** Why the input cannot become a case (the field and the catalog key), or null. */
 async function checkCase(db: Db, input: CaseInput): Promise<{ field: keyof CaseInput; problem: CaseProblem } | null> {
-  const lead = await db.selectFrom('reports').select(['status', 'description']).where('id', '=', input.reportId).executeTakeFirst();
+  const lead = await findCaseLead(db, input.reportId);
   if (!lead) return { field: 'reportId', problem: 'errors.cases.lead' };
   if (lead.status !== 'concluded') return { field: 'reportId', problem: 'errors.cases.notConcluded' };
   if (copiesFrom(lead.description, `${input.title}${input.summary}`)) return { field: 'summary', problem: 'errors.cases.copied' };
@@ -45,17 +46,10 @@ export async function writeCase(db: Db, actorId: string, input: CaseInput, caseI
   if (problem) return { ok: false as const, ...problem };
   const id = await db.transaction().execute(async (trx) => {
     const values = { report_id: input.reportId, title: input.title, summary: input.summary, author_id: actorId };
-    const row = caseId
-      ? await trx
-          .updateTable('typical_cases')
-          .set({ ...values, status: 'pending', approved_by: null, approved_at: null, updated_at: new Date() })
-          .where('id', '=', caseId)
-          .returning('id')
-          .executeTakeFirst()
-      : await trx.insertInto('typical_cases').values(values).returning('id').executeTakeFirstOrThrow();
-    if (!row) return null;
-    await recordAudit(trx, { actorId, action: 'case.write', reportId: input.reportId, detail: { caseId: row.id, title: input.title, edit: Boolean(caseId) } });
-    return row.id;
+    const saved = caseId ? await updateCaseText(trx, caseId, values) : await insertCase(trx, values);
+    if (!saved) return null;
+    await recordAudit(trx, { actorId, action: 'case.write', reportId: input.reportId, detail: { caseId: saved, title: input.title, edit: Boolean(caseId) } });
+    return saved;
   });
   return id ? { ok: true as const, id } : null;
 }
@@ -64,13 +58,13 @@ export type ApproveResult = 'published' | 'own' | 'missing';
 
 export async function approveCase(db: Db, actorId: string, caseId: string): Promise<ApproveResult> {
   return db.transaction().execute(async (trx) => {
-    const c = await trx.selectFrom('typical_cases').select(['author_id', 'report_id', 'status']).where('id', '=', caseId).forUpdate().executeTakeFirst();
+    const c = await lockCase(trx, caseId);
     if (!c || c.status === 'published') return c ? 'published' : 'missing';
     if (c.author_id === actorId) {
       await recordAudit(trx, { actorId, action: 'case.approve.denied', reportId: c.report_id, detail: { caseId, reason: 'own' } });
       return 'own';
     }
-    await trx.updateTable('typical_cases').set({ status: 'published', approved_by: actorId, approved_at: new Date() }).where('id', '=', caseId).execute();
+    await markPublished(trx, caseId, actorId);
     await recordAudit(trx, { actorId, action: 'case.approve', reportId: c.report_id, detail: { caseId, author: c.author_id } });
     return 'published';
   });
@@ -78,41 +72,8 @@ export async function approveCase(db: Db, actorId: string, caseId: string): Prom
 
 export async function unpublishCase(db: Db, actorId: string, caseId: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .updateTable('typical_cases')
-      .set({ status: 'withdrawn', updated_at: new Date() })
-      .where('id', '=', caseId)
-      .where('status', '=', 'published')
-      .returning('report_id')
-      .executeTakeFirst();
+    const row = await markWithdrawn(trx, caseId);
     if (row) await recordAudit(trx, { actorId, action: 'case.unpublish', reportId: row.report_id, detail: { caseId } });
     return Boolean(row);
   });
-}
-
-export function findCase(db: Db, caseId: string) {
-  return db.selectFrom('typical_cases').selectAll().where('id', '=', caseId).executeTakeFirst();
-}
-
-export function listCases(db: Db) {
-  return db
-    .selectFrom('typical_cases as c')
-    .innerJoin('staff_users as a', 'a.id', 'c.author_id')
-    .leftJoin('staff_users as p', 'p.id', 'c.approved_by')
-    .select(['c.id', 'c.report_id', 'c.title', 'c.status', 'c.updated_at', 'c.approved_at', 'c.author_id', 'a.username as author', 'p.username as approver'])
-    .orderBy('c.id', 'desc')
-    .limit(200)
-    .execute();
-}
-
-/** What the public sees: the summary, its date and the lead's category — nothing else of the lead. */
-export function publishedCases(db: Db) {
-  return db
-    .selectFrom('typical_cases as c')
-    .innerJoin('reports as r', 'r.id', 'c.report_id')
-    .select(['c.id', 'c.title', 'c.summary', 'c.approved_at', 'r.category'])
-    .where('c.status', '=', 'published')
-    .orderBy('c.approved_at', 'desc')
-    .limit(50)
-    .execute();
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { PublicContext } from './context.js';
 import { staleWhileRevalidate } from '../../lib/cache.js';
-import { publishedCases } from '../../cases/service.js';
+import { publishedCases } from '../../cases/repository.js';
 import { figuresCutoff, publicFigures } from '../../results/figures.js';
 import { RESULT_MEASURES, resultRows } from '../../results/repository.js';
 

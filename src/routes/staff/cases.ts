@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../../lib/errors.js';
-import { approveCase, caseInputSchema, findCase, listCases, unpublishCase, writeCase, type CaseInput } from '../../cases/service.js';
+import { findCase, listCases } from '../../cases/repository.js';
+import { approveCase, caseInputSchema, unpublishCase, writeCase, type CaseInput } from '../../cases/service.js';
 import { fieldErrors, type FieldError } from '../../lib/validation.js';
 import type { StaffContext } from './context.js';
 
