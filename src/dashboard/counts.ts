@@ -1,7 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { countByStatus } from '../leads/repository.js';
 import { progressByVillage } from '../problems/repository.js';
+import { countLeadDimensions, countOverdueLeads } from './repository.js';
 
 type Db = Kysely<Database>;
 
@@ -22,26 +23,14 @@ export interface DashboardCounts {
  * their own status. One scan for the lead dimensions; `today` (China) decides what is overdue.
  */
 export async function dashboardCounts(db: Db, today: string): Promise<DashboardCounts> {
-  const grouped = sql<{ g: number; category: string; village: string; channel: string; month: string; n: string }>`
-    SELECT GROUPING(category, village, channel, month) AS g, category, village, channel, month, count(*) AS n
-      FROM (SELECT category, coalesce(village, '') AS village, channel,
-                   to_char(received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS month
-              FROM reports WHERE merged_into_id IS NULL) r
-     GROUP BY GROUPING SETS ((category, village), (category), (channel), (month))`.execute(db);
-  const overdue = db
-    .selectFrom('reports')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('merged_into_id', 'is', null)
-    .where('due_on', '<', today)
-    .executeTakeFirstOrThrow();
-  const [{ rows }, status, late, problems] = await Promise.all([grouped, countByStatus(db), overdue, progressByVillage(db, today)]);
+  const [rows, status, overdueLeads, problems] = await Promise.all([countLeadDimensions(db), countByStatus(db), countOverdueLeads(db, today), progressByVillage(db, today)]);
   const out: DashboardCounts = {
     categoryVillage: new Map(),
     category: new Map(),
     channel: new Map(),
     month: new Map(),
     status,
-    overdueLeads: Number(late.n),
+    overdueLeads,
     problems,
   };
   // GROUPING() has a 1 bit for each column a row is not grouped by: category, village, channel, month.
