@@ -1,13 +1,15 @@
 import { createHmac } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { storeAttachments, type FilesToStore } from '../attachments/service.js';
 import { recordAudit } from '../audit/service.js';
 import { generateCode, hashCode, parseCode } from '../lib/codes.js';
 import type { Database, NewReport, ReportStatus } from '../db/schema.js';
+import { insertEvent } from '../leads/repository.js';
 import { enqueueGuessingNotice } from '../mail/repository.js';
 import { threadEntries, type ThreadEntry } from '../messages/service.js';
 import { deriveKey } from '../lib/secret.js';
 import { seal, sealBytes, unseal, unsealBytes } from '../lib/seal.js';
+import type { StaffSession } from '../staff/service.js';
 import { findPublicStatus, findReceipt, insertReport, insertReportWithReceipt, type InsertedReport } from './repository.js';
 import type { ReportInput } from './schema.js';
 
@@ -85,12 +87,24 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
   return e?.code === '23505' && e.constraint === constraint;
 }
 
-/** A report with files is stored in one transaction with them: the code is shown only once both are. */
-async function insertWithFiles(db: Kysely<Database>, files: FilesToStore | undefined, insert: (db: Kysely<Database>) => Promise<InsertedReport>) {
-  if (!files?.files.length) return insert(db);
+/** What is stored with a new report in its transaction (nothing is, on a replay). */
+type WithReport = (trx: Transaction<Database>, reportId: string) => Promise<void>;
+
+/**
+ * A report with files, or with a record of its own (an intake), is stored in one transaction with
+ * them: the code is shown only once all are.
+ */
+async function insertTogether(
+  db: Kysely<Database>,
+  files: FilesToStore | undefined,
+  withReport: WithReport | undefined,
+  insert: (db: Kysely<Database>) => Promise<InsertedReport>,
+) {
+  if (!files?.files.length && !withReport) return insert(db);
   return db.transaction().execute(async (trx) => {
     const r = await insert(trx);
-    await storeAttachments(trx, r.id, null, files);
+    if (files?.files.length) await storeAttachments(trx, r.id, null, files);
+    await withReport?.(trx, r.id);
     return r;
   });
 }
@@ -108,13 +122,43 @@ export async function submitReport(
   intake: Intake,
   files?: FilesToStore,
 ): Promise<SubmitResult> {
+  return storeReport(db, keys, input, intake, files, undefined);
+}
+
+/**
+ * A lead a staff member typed in (phone, reception day, letter…): the report as the public form
+ * stores it, its intake event and its audit row, in one transaction, so no lead exists without the
+ * record of who took it. Idempotent by the page's token like the form: a repeat stores nothing.
+ */
+export async function submitIntake(
+  db: Kysely<Database>,
+  staff: Pick<StaffSession, 'userId'>,
+  keys: ReportKeys,
+  input: ReportInput,
+  intake: Intake & { channel: string },
+): Promise<SubmitResult> {
+  const withIntake: WithReport = async (trx, reportId) => {
+    await insertEvent(trx, { reportId, actorId: staff.userId, kind: 'intake', detail: { channel: intake.channel } });
+    await recordAudit(trx, { actorId: staff.userId, action: 'lead.intake', reportId });
+  };
+  return storeReport(db, keys, input, { ...intake, recordedBy: staff.userId }, undefined, withIntake);
+}
+
+async function storeReport(
+  db: Kysely<Database>,
+  keys: ReportKeys,
+  input: ReportInput,
+  intake: Intake,
+  files: FilesToStore | undefined,
+  withReport: WithReport | undefined,
+): Promise<SubmitResult> {
   const { token } = intake;
   for (let attempt = 0; attempt < 3; attempt++) {
     const code = generateCode();
     const row = toRow(input, hashCode(keys.code, code), keys, intake);
     try {
       if (!token) {
-        const r = await insertWithFiles(db, files, (q) => insertReport(q, row));
+        const r = await insertTogether(db, files, withReport, (q) => insertReport(q, row));
         return { id: r.id, code, status: 'received', submittedAt: r.submittedAt, replayed: false };
       }
       const tokenHash = hmac(keys.token, 'token', token);
@@ -135,9 +179,9 @@ export async function submitReport(
         };
       }
       // Same token, different content: the reporter went back and wrote another report.
-      if (existing) return await submitReport(db, keys, input, { ...intake, token: undefined }, files);
+      if (existing) return await storeReport(db, keys, input, { ...intake, token: undefined }, files, withReport);
       const receipt = { tokenHash, inputHash, sealedCode: seal(receiptKey, code) };
-      const r = await insertWithFiles(db, files, (q) => insertReportWithReceipt(q, row, receipt));
+      const r = await insertTogether(db, files, withReport, (q) => insertReportWithReceipt(q, row, receipt));
       return { id: r.id, code, status: 'received', submittedAt: r.submittedAt, replayed: false };
     } catch (err) {
       // A concurrent repeat of the same submission won the race: loop to find its receipt.
