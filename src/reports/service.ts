@@ -4,6 +4,7 @@ import { storeAttachments, type FilesToStore } from '../attachments/service.js';
 import { recordAudit } from '../audit/service.js';
 import { generateCode, hashCode, parseCode } from '../lib/codes.js';
 import type { Database, NewReport, ReportStatus } from '../db/schema.js';
+import { firstStep, type LeadRules } from '../leads/deadlines.js';
 import { insertEvent } from '../leads/repository.js';
 import { enqueueGuessingNotice } from '../mail/repository.js';
 import { threadEntries, type ThreadEntry } from '../messages/service.js';
@@ -51,21 +52,19 @@ function hmac(key: Buffer, ...parts: string[]): Buffer {
   return createHmac('sha256', key).update(parts.join('\0')).digest();
 }
 
-/** How a report reached us, and its first deadline (computed by the caller from the calendar). */
+/** How a report reached us. */
 export interface Intake {
-  dueOn: string;
-  upward?: boolean;
   token?: string;
   channel?: string;
   receivedAt?: Date;
   recordedBy?: string;
 }
 
-function toRow(input: ReportInput, codeHash: Buffer, keys: ReportKeys, intake: Intake): NewReport {
+function toRow(input: ReportInput, codeHash: Buffer, keys: ReportKeys, intake: Intake, first: { dueOn: string; upward: boolean }): NewReport {
   return {
     code_hash: codeHash,
-    due_on: intake.dueOn,
-    upward: intake.upward ?? false,
+    due_on: first.dueOn,
+    upward: first.upward,
     ...(intake.channel ? { channel: intake.channel } : {}),
     ...(intake.receivedAt ? { received_at: intake.receivedAt } : {}),
     recorded_by: intake.recordedBy ?? null,
@@ -118,11 +117,12 @@ async function insertTogether(
 export async function submitReport(
   db: Kysely<Database>,
   keys: ReportKeys,
+  rules: LeadRules,
   input: ReportInput,
   intake: Intake,
   files?: FilesToStore,
 ): Promise<SubmitResult> {
-  return storeReport(db, keys, input, intake, files, undefined);
+  return storeReport(db, keys, rules, input, intake, files, undefined);
 }
 
 /**
@@ -134,6 +134,7 @@ export async function submitIntake(
   db: Kysely<Database>,
   staff: Pick<StaffSession, 'userId'>,
   keys: ReportKeys,
+  rules: LeadRules,
   input: ReportInput,
   intake: Intake & { channel: string },
 ): Promise<SubmitResult> {
@@ -141,21 +142,25 @@ export async function submitIntake(
     await insertEvent(trx, { reportId, actorId: staff.userId, kind: 'intake', detail: { channel: intake.channel } });
     await recordAudit(trx, { actorId: staff.userId, action: 'lead.intake', reportId });
   };
-  return storeReport(db, keys, input, { ...intake, recordedBy: staff.userId }, undefined, withIntake);
+  return storeReport(db, keys, rules, input, { ...intake, recordedBy: staff.userId }, undefined, withIntake);
 }
 
 async function storeReport(
   db: Kysely<Database>,
   keys: ReportKeys,
+  rules: LeadRules,
   input: ReportInput,
   intake: Intake,
   files: FilesToStore | undefined,
   withReport: WithReport | undefined,
 ): Promise<SubmitResult> {
   const { token } = intake;
+  // The first deadline runs from the day the report reached us (a letter may arrive days before
+  // it is typed in), and is shorter when it names the town's own leadership.
+  const first = firstStep(rules, input, intake.receivedAt ?? new Date());
   for (let attempt = 0; attempt < 3; attempt++) {
     const code = generateCode();
-    const row = toRow(input, hashCode(keys.code, code), keys, intake);
+    const row = toRow(input, hashCode(keys.code, code), keys, intake, first);
     try {
       if (!token) {
         const r = await insertTogether(db, files, withReport, (q) => insertReport(q, row));
@@ -179,7 +184,7 @@ async function storeReport(
         };
       }
       // Same token, different content: the reporter went back and wrote another report.
-      if (existing) return await storeReport(db, keys, input, { ...intake, token: undefined }, files, withReport);
+      if (existing) return await storeReport(db, keys, rules, input, { ...intake, token: undefined }, files, withReport);
       const receipt = { tokenHash, inputHash, sealedCode: seal(receiptKey, code) };
       const r = await insertTogether(db, files, withReport, (q) => insertReportWithReceipt(q, row, receipt));
       return { id: r.id, code, status: 'received', submittedAt: r.submittedAt, replayed: false };

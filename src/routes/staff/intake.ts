@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { chinaDate } from '../../calendar/work-calendar.js';
-import { firstStep } from '../../leads/deadlines.js';
 import { intakeSchema, STAFF_CHANNELS } from '../../leads/schema.js';
 import { formErrors, formToInput, readForm, reportFormView, type ReportFormValues } from '../../reports/form.js';
 import { submitIntake } from '../../reports/service.js';
@@ -42,11 +41,10 @@ export default async function intakeRoutes(app: FastifyInstance, ctx: StaffConte
     const receivedAt = new Date(`${intake.data.receivedOn}T12:00:00+08:00`);
     // The report itself is stored the way the public form stores it (idempotent by the page's
     // token, so a double click makes one lead), with its intake record in the same transaction.
-    const result = await submitIntake(ctx.db, request.staff!, ctx.reportKeys, report.data, {
+    const result = await submitIntake(ctx.db, request.staff!, ctx.reportKeys, ctx.rules, report.data, {
       token: /^[A-Za-z0-9_-]{16,64}$/.test(values.token) ? values.token : undefined,
       channel: intake.data.channel,
       receivedAt,
-      ...firstStep(ctx.rules, report.data, receivedAt),
     });
     return reply.page('staff/intake-receipt', {
       title: request.t('staff.intake.receiptTitle'),
