@@ -7,7 +7,7 @@ import type { Database, NewReport, ReportStatus } from '../db/schema.js';
 import { firstStep, type LeadRules } from '../leads/deadlines.js';
 import { insertEvent } from '../leads/repository.js';
 import { enqueueGuessingNotice } from '../mail/repository.js';
-import { threadEntries, type ThreadEntry } from '../messages/service.js';
+import { threadEntries, type ThreadEntry } from '../messages/thread.js';
 import { deriveKey } from '../lib/secret.js';
 import { seal, sealBytes, unseal, unsealBytes } from '../lib/seal.js';
 import type { StaffSession } from '../staff/service.js';
