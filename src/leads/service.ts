@@ -2,16 +2,12 @@ import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/service.js';
 import type { Database } from '../db/schema.js';
 import { unseal } from '../lib/seal.js';
-import { mayOnLead } from '../staff/access.js';
-import type { StaffSession } from '../staff/service.js';
+import { mayOnLead, type Actor } from '../staff/access.js';
 import { dueOnFor, type LeadRules } from './deadlines.js';
 import { findLead, insertEvent, insertPublicUpdate, scrubToTombstone, updateLeadIfCurrent } from './repository.js';
 import { transitionProblem, type TransitionInput, type TransitionProblem } from './workflow.js';
 
 type Db = Kysely<Database>;
-
-/** The staff member acting, as their session knows them. */
-export type Actor = Pick<StaffSession, 'userId' | 'role'>;
 
 export type { LeadRules };
 
@@ -24,6 +20,16 @@ const STALE = { ok: false, stale: true } as const;
  * in one transaction. `version` is what the staff member's form was showing: if someone changed
  * the lead since, nothing is written and the caller answers 409.
  */
+/**
+ * A staff member opens a lead: every opening is on the record (one row, no transaction needed).
+ * The lead, or undefined when there is none (and nothing was opened).
+ */
+export async function viewLead(db: Db, staff: Actor, leadId: string) {
+  const lead = await findLead(db, leadId);
+  if (lead) await recordAudit(db, { actorId: staff.userId, action: 'lead.view', reportId: leadId });
+  return lead;
+}
+
 export async function changeStatus(
   db: Db,
   rules: LeadRules,

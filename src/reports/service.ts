@@ -10,7 +10,7 @@ import { enqueueGuessingNotice } from '../mail/repository.js';
 import { threadEntries, type ThreadEntry } from '../messages/thread.js';
 import { deriveKey } from '../lib/secret.js';
 import { seal, sealBytes, unseal, unsealBytes } from '../lib/seal.js';
-import type { StaffSession } from '../staff/service.js';
+import type { Actor } from '../staff/access.js';
 import { findPublicStatus, findReceipt, insertReport, insertReportWithReceipt, type InsertedReport } from './repository.js';
 import type { ReportInput } from './schema.js';
 
@@ -132,7 +132,7 @@ export async function submitReport(
  */
 export async function submitIntake(
   db: Kysely<Database>,
-  staff: Pick<StaffSession, 'userId'>,
+  staff: Actor,
   keys: ReportKeys,
   rules: LeadRules,
   input: ReportInput,

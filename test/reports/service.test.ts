@@ -29,7 +29,7 @@ t.test('submitIntake counts from the day the lead was received', async (t) => {
   const db = ta.database.db;
   const clerk = await addStaff(ta, 'clerk1', 'clerk');
   const receivedAt = new Date('2026-02-10T12:00:00+08:00');
-  const r = await submitIntake(db, { userId: clerk.id }, keys, rules, schema.parse(VALID_REPORT), { channel: 'letter', receivedAt });
+  const r = await submitIntake(db, { userId: clerk.id, role: 'clerk' }, keys, rules, schema.parse(VALID_REPORT), { channel: 'letter', receivedAt });
   const row = await db.selectFrom('reports').select(['due_on', 'upward', 'recorded_by']).where('id', '=', r.id).executeTakeFirstOrThrow();
   t.same(row, { due_on: addWorkingDays(calendar, '2026-02-10', campaign.deadlines.acceptWorkingDays), upward: false, recorded_by: clerk.id });
 });
