@@ -149,7 +149,7 @@ export async function mergeLead(db: Db, actorId: string, leadId: string, version
   });
 }
 
-/** A real-name reporter's identity as the report form sealed it (src/reports/service.ts toRow). */
+/** A real-name reporter's identity as the report form sealed it (src/reports/submit.ts toRow). */
 export interface RevealedIdentity {
   name: string;
   phone: string;

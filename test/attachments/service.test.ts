@@ -3,7 +3,8 @@ import t from 'tap';
 import { openAttachment } from '../../src/attachments/service.js';
 import { viewLead } from '../../src/leads/service.js';
 import { makeReportInputSchema } from '../../src/reports/schema.js';
-import { reportKeys, submitReport } from '../../src/reports/service.js';
+import { reportKeys } from '../../src/reports/service.js';
+import { submitReport } from '../../src/reports/submit.js';
 import { calendar, campaign, TEST_SECRET, testApp, VALID_REPORT, type TestApp } from '../support/app.js';
 import { addStaff } from '../support/staff.js';
 

@@ -4,7 +4,7 @@ import { PROBLEM_STATUS, UploadRejected, type CleanFile, type Upload } from '../
 import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadProblem } from './upload.js';
 import { formatCode } from '../../lib/codes.js';
 import type { UploadLimits } from '../../config.js';
-import { submitReport } from '../../reports/service.js';
+import { submitReport } from '../../reports/submit.js';
 import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
 
 // The API routes that take files: a JSON body as before, or multipart/form-data with that JSON in

@@ -5,7 +5,7 @@ import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadHint
 import { formErrors, formToInput, identityConflict, readForm, reportFormView, type ReportFormValues } from '../../reports/form.js';
 import { issueFormToken, isIssuedFormToken } from '../../reports/form-token.js';
 import { openReceipt, sealReceipt, type ReceiptView } from '../../reports/receipt-page.js';
-import { submitReport } from '../../reports/service.js';
+import { submitReport } from '../../reports/submit.js';
 import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
 
 /** The form's hidden field a person never fills (hidden by CSS, out of the tab order). */

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { chinaDate } from '../../calendar/work-calendar.js';
 import { intakeSchema, STAFF_CHANNELS } from '../../leads/schema.js';
 import { formErrors, formToInput, readForm, reportFormView, type ReportFormValues } from '../../reports/form.js';
-import { submitIntake } from '../../reports/service.js';
+import { submitIntake } from '../../reports/submit.js';
 import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
 import type { StaffContext } from './context.js';
 

@@ -2,7 +2,8 @@ import t from 'tap';
 import { addWorkingDays, chinaDate } from '../../src/calendar/work-calendar.js';
 import type { LeadRules } from '../../src/leads/deadlines.js';
 import { makeReportInputSchema } from '../../src/reports/schema.js';
-import { reportKeys, submitIntake, submitReport } from '../../src/reports/service.js';
+import { reportKeys } from '../../src/reports/service.js';
+import { submitIntake, submitReport } from '../../src/reports/submit.js';
 import { addStaff } from '../support/staff.js';
 import { calendar, campaign, TEST_SECRET, testApp, VALID_REPORT } from '../support/app.js';
 
