@@ -18,3 +18,17 @@ export function toPage<Row, Cursor>(rows: Row[], size: number, cursorOf: (last: 
   const page = rows.slice(0, size);
   return { rows: page, next: cursorOf(page[size - 1]!) };
 }
+
+/** A cursor's fields as they travel in a next-page link: joined by '~', null written '-'. */
+export function cursorText(fields: readonly (string | number | null)[]): string {
+  return fields.map((f) => (f === null ? '-' : String(f))).join('~');
+}
+
+/**
+ * The fields of a next-page link's cursor ('-' back to null), or null when it does not have
+ * `count` of them: an old or damaged link then shows the first page rather than an error.
+ */
+export function cursorFields(text: string, count: number): (string | null)[] | null {
+  const fields = text.split('~');
+  return fields.length === count ? fields.map((f) => (f === '-' ? null : f)) : null;
+}

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
+import { cursorFields, cursorText, pageLimit, toPage } from '../db/paging.js';
 import type { Category, Database, EventKind, ReportsTable, ReportStatus } from '../db/schema.js';
 
 type Db = Kysely<Database>;
@@ -26,24 +27,27 @@ export interface Cursor {
   id: string;
 }
 
-/** The cursor as it travels in the next-page link: attention~due date (or -)~id. */
-export const encodeCursor = (c: Cursor) => `${c.attention}~${c.dueOn ?? '-'}~${c.id}`;
-export function decodeCursor(text: string): Cursor {
-  const [attention, dueOn, id] = text.split('~') as [string, string, string];
-  return { attention: Number(attention), dueOn: dueOn === '-' ? null : dueOn, id };
+/** The cursor as it travels in the next-page link (src/db/paging.ts): attention~due date (or -)~id. */
+export const encodeCursor = (c: Cursor) => cursorText([c.attention, c.dueOn, c.id]);
+
+/** The cursor of a next-page link; null (the first page) for one that is not ours. */
+export function decodeCursor(text: string): Cursor | null {
+  const [attention, dueOn, id] = cursorFields(text, 3) ?? [];
+  if (!attention || !/^\d+$/.test(attention) || !id || !/^\d{1,18}$/.test(id)) return null;
+  if (dueOn && !/^\d{4}-\d{2}-\d{2}$/.test(dueOn)) return null;
+  return { attention: Number(attention), dueOn: dueOn ?? null, id };
 }
 
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
  * One page of the queue: leads whose reporter wrote again first (retaliation above all), then most
- * urgent (due date), then newest. Keyset pagination: the page
- * after `cursor` is found through the index whatever its depth, never with OFFSET.
+ * urgent (due date), then newest. Keyset pagination (src/db/paging.ts): the page after `cursor` is
+ * found through the index whatever its depth, never with OFFSET.
  */
 export async function findQueuePage(db: Db, f: QueueFilters, cursor: Cursor | null) {
   const rows = await queueQuery(db, f, cursor).execute();
-  const last = rows.length > PAGE_SIZE ? rows[PAGE_SIZE - 1]! : null;
-  return { rows: rows.slice(0, PAGE_SIZE), next: last ? { attention: last.attention, dueOn: last.due_on, id: last.id } : null };
+  return toPage(rows, PAGE_SIZE, (last): Cursor => ({ attention: last.attention, dueOn: last.due_on, id: last.id }));
 }
 
 /** The query behind a queue page (one row more than a page, to know whether another follows); the bench runs it bare. */
@@ -110,7 +114,7 @@ export function queueQuery(db: Db, f: QueueFilters, cursor: Cursor | null) {
     .orderBy(f.receivedFrom ? sql`r.attention + 0` : sql.ref('r.attention'), 'desc')
     .orderBy(sql`r.due_on asc nulls last`)
     .orderBy('r.id', 'desc')
-    .limit(PAGE_SIZE + 1);
+    .limit(pageLimit(PAGE_SIZE));
 }
 
 export async function countByStatus(db: Db): Promise<Record<string, number>> {

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/service.js';
 import type { Database } from '../db/schema.js';
+import { unseal } from '../lib/seal.js';
+import { mayOnLead, type Actor } from '../staff/access.js';
 import { dueOnFor, type LeadRules } from './deadlines.js';
 import { findLead, insertEvent, insertPublicUpdate, scrubToTombstone, updateLeadIfCurrent } from './repository.js';
 import { transitionProblem, type TransitionInput, type TransitionProblem } from './workflow.js';
@@ -18,6 +20,16 @@ const STALE = { ok: false, stale: true } as const;
  * in one transaction. `version` is what the staff member's form was showing: if someone changed
  * the lead since, nothing is written and the caller answers 409.
  */
+/**
+ * A staff member opens a lead: every opening is on the record (one row, no transaction needed).
+ * The lead, or undefined when there is none (and nothing was opened).
+ */
+export async function viewLead(db: Db, staff: Actor, leadId: string) {
+  const lead = await findLead(db, leadId);
+  if (lead) await recordAudit(db, { actorId: staff.userId, action: 'lead.view', reportId: leadId });
+  return lead;
+}
+
 export async function changeStatus(
   db: Db,
   rules: LeadRules,
@@ -134,5 +146,38 @@ export async function mergeLead(db: Db, actorId: string, leadId: string, version
     await insertEvent(trx, { reportId: intoId, actorId, kind: 'merge', detail: { from: leadId } });
     await recordAudit(trx, { actorId, action: 'lead.merge', reportId: leadId, detail: { into: intoId } });
     return 'ok';
+  });
+}
+
+/** A real-name reporter's identity as the report form sealed it (src/reports/submit.ts toRow). */
+export interface RevealedIdentity {
+  name: string;
+  phone: string;
+}
+
+export type RevealResult =
+  | { ok: true; identity: RevealedIdentity }
+  | { ok: false; problem: 'notFound' | 'denied' | 'noReason' | 'noIdentity' };
+
+/**
+ * Opens a real-name reporter's identity for one response: only an admin or the investigator the
+ * lead is assigned to (src/staff/access.ts, LEAD_ACCESS), only with a reason, and always on the
+ * record — a refused attempt too, whatever its form held. `reason` is undefined when the form gave
+ * none that passed validation. The audit row and the unsealing share a transaction: an identity
+ * that cannot be opened leaves no record of a reveal that did not happen.
+ */
+export async function revealIdentity(db: Db, identityKey: Buffer, staff: Actor, leadId: string, reason: string | undefined): Promise<RevealResult> {
+  return db.transaction().execute(async (trx): Promise<RevealResult> => {
+    const lead = await findLead(trx, leadId);
+    if (!lead) return { ok: false, problem: 'notFound' };
+    if (!mayOnLead('identity', staff, lead.assignee_id)) {
+      await recordAudit(trx, { actorId: staff.userId, action: 'identity.reveal.denied', reportId: leadId });
+      return { ok: false, problem: 'denied' };
+    }
+    if (reason === undefined) return { ok: false, problem: 'noReason' };
+    if (!lead.identity_sealed) return { ok: false, problem: 'noIdentity' };
+    const identity = JSON.parse(unseal(identityKey, lead.identity_sealed)) as RevealedIdentity;
+    await recordAudit(trx, { actorId: staff.userId, action: 'identity.reveal', reportId: leadId, detail: { reason } });
+    return { ok: true, identity };
   });
 }

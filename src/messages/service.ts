@@ -1,35 +1,17 @@
 import type { Kysely } from 'kysely';
 import { storeAttachments, type FilesToStore } from '../attachments/service.js';
 import { recordAudit } from '../audit/service.js';
-import type { Database, MessageKind, ReportStatus } from '../db/schema.js';
+import type { Database, ReportStatus } from '../db/schema.js';
 import { findLead, insertEvent, updateLeadIfCurrent } from '../leads/repository.js';
 import { enqueueFollowUpNotice } from '../mail/repository.js';
 import { findOldestOpenQuestion, findReporterThread, insertMessage, lockLeadStatus, markAnswered, raiseAttention } from './repository.js';
 import type { ReporterKind, ReporterMessage } from './schema.js';
+import { threadEntries, type ThreadEntry } from './thread.js';
 
 type Db = Kysely<Database>;
 
-/** One message as the reporter sees it: which side wrote it and when, never who on the staff. */
-export interface ThreadEntry {
-  kind: MessageKind;
-  body: string;
-  createdAt: Date;
-  /** A question the reporter has not answered yet. */
-  awaitingAnswer: boolean;
-}
-
 export async function reporterThread(db: Db, reportId: string): Promise<ThreadEntry[]> {
   return threadEntries(await findReporterThread(db, reportId));
-}
-
-/** A report's messages, oldest first, as the reporter sees them (dates as Date or as JSON text). */
-export function threadEntries(rows: { kind: MessageKind; body: string; created_at: Date | string; answered_at: Date | string | null }[]): ThreadEntry[] {
-  return rows.map((m) => ({
-    kind: m.kind,
-    body: m.body,
-    createdAt: new Date(m.created_at),
-    awaitingAnswer: m.kind === 'question' && m.answered_at === null,
-  }));
 }
 
 export type MessageProblem = 'closed' | 'noQuestion' | 'tooEarly';

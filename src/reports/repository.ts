@@ -78,7 +78,7 @@ export interface PublicStatusRow {
   updates: { body: string; created_at: string }[];
   /** The names of the files sent with this report and its messages (never their contents). */
   files: { display_name: string }[];
-  /** This report's own conversation with staff, oldest first (src/messages/service.ts threadEntries). */
+  /** This report's own conversation with staff, oldest first (src/messages/thread.ts threadEntries). */
   messages: { kind: MessageKind; body: string; created_at: string; answered_at: string | null }[];
 }
 

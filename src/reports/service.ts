@@ -1,15 +1,12 @@
-import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { storeAttachments, type FilesToStore } from '../attachments/service.js';
 import { recordAudit } from '../audit/service.js';
-import { generateCode, hashCode, parseCode } from '../lib/codes.js';
-import type { Database, NewReport, ReportStatus } from '../db/schema.js';
+import { hashCode, parseCode } from '../lib/codes.js';
+import type { Database, ReportStatus } from '../db/schema.js';
 import { enqueueGuessingNotice } from '../mail/repository.js';
-import { threadEntries, type ThreadEntry } from '../messages/service.js';
+import { threadEntries, type ThreadEntry } from '../messages/thread.js';
 import { deriveKey } from '../lib/secret.js';
-import { seal, sealBytes, unseal, unsealBytes } from '../lib/seal.js';
-import { findPublicStatus, findReceipt, insertReport, insertReportWithReceipt, type InsertedReport } from './repository.js';
-import type { ReportInput } from './schema.js';
+import { sealBytes, unsealBytes } from '../lib/seal.js';
+import { findPublicStatus } from './repository.js';
 
 export interface ReportKeys {
   code: Buffer;
@@ -34,120 +31,6 @@ export function reportKeys(secret: string): ReportKeys {
     receiptPage: deriveKey(secret, 'receipt-page'),
     identity: deriveKey(secret, 'identity-seal'),
   };
-}
-
-export interface SubmitResult {
-  id: string;
-  code: string;
-  status: ReportStatus;
-  submittedAt: Date;
-  /** True when this was a repeat of a submission already stored: the same code is shown again. */
-  replayed: boolean;
-}
-
-function hmac(key: Buffer, ...parts: string[]): Buffer {
-  return createHmac('sha256', key).update(parts.join('\0')).digest();
-}
-
-/** How a report reached us, and its first deadline (computed by the caller from the calendar). */
-export interface Intake {
-  dueOn: string;
-  upward?: boolean;
-  token?: string;
-  channel?: string;
-  receivedAt?: Date;
-  recordedBy?: string;
-}
-
-function toRow(input: ReportInput, codeHash: Buffer, keys: ReportKeys, intake: Intake): NewReport {
-  return {
-    code_hash: codeHash,
-    due_on: intake.dueOn,
-    upward: intake.upward ?? false,
-    ...(intake.channel ? { channel: intake.channel } : {}),
-    ...(intake.receivedAt ? { received_at: intake.receivedAt } : {}),
-    recorded_by: intake.recordedBy ?? null,
-    category: input.category,
-    typical_form: input.typicalForm ?? null,
-    village: input.village ?? null,
-    subject: input.subject ?? null,
-    description: input.description,
-    period_month: input.period ? `${input.period}-01` : null,
-    amount_yuan: input.amount ?? null,
-    real_name: input.realName !== undefined,
-    // The identity is readable only with APP_SECRET; staff reveal it explicitly (the triage issue).
-    identity_sealed: input.realName ? seal(keys.identity, JSON.stringify(input.realName)) : null,
-  };
-}
-
-function isUniqueViolation(err: unknown, constraint: string): boolean {
-  const e = err as { code?: string; constraint?: string };
-  return e?.code === '23505' && e.constraint === constraint;
-}
-
-/** A report with files is stored in one transaction with them: the code is shown only once both are. */
-async function insertWithFiles(db: Kysely<Database>, files: FilesToStore | undefined, insert: (db: Kysely<Database>) => Promise<InsertedReport>) {
-  if (!files?.files.length) return insert(db);
-  return db.transaction().execute(async (trx) => {
-    const r = await insert(trx);
-    await storeAttachments(trx, r.id, null, files);
-    return r;
-  });
-}
-
-/**
- * Stores a report (and its files) and returns its tracking code, which exists nowhere else from
- * now on: the database keeps only its keyed hash. With a submission token (carried by the form
- * page), a repeat of the same submission, files included, finds the first report and returns the
- * same code.
- */
-export async function submitReport(
-  db: Kysely<Database>,
-  keys: ReportKeys,
-  input: ReportInput,
-  intake: Intake,
-  files?: FilesToStore,
-): Promise<SubmitResult> {
-  const { token } = intake;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const code = generateCode();
-    const row = toRow(input, hashCode(keys.code, code), keys, intake);
-    try {
-      if (!token) {
-        const r = await insertWithFiles(db, files, (q) => insertReport(q, row));
-        return { id: r.id, code, status: 'received', submittedAt: r.submittedAt, replayed: false };
-      }
-      const tokenHash = hmac(keys.token, 'token', token);
-      const fileDigests = files?.files.map((f) => `${f.sha256.toString('hex')} ${f.name}`) ?? [];
-      const inputHash = hmac(keys.token, 'input', token, JSON.stringify(input), ...fileDigests);
-      // Only the reporter's page knows the token, so only a repeat from it can reopen the code.
-      const receiptKey = hmac(keys.receipt, token);
-      // Insert first: a repeat is rare, and its conflict on the token sends it round the loop to
-      // find the receipt, so the common case costs one statement.
-      const existing = attempt === 0 ? undefined : await findReceipt(db, tokenHash);
-      if (existing?.input_hash.equals(inputHash)) {
-        return {
-          id: existing.report_id,
-          code: unseal(receiptKey, existing.sealed_code),
-          status: existing.status,
-          submittedAt: existing.submitted_at,
-          replayed: true,
-        };
-      }
-      // Same token, different content: the reporter went back and wrote another report.
-      if (existing) return await submitReport(db, keys, input, { ...intake, token: undefined }, files);
-      const receipt = { tokenHash, inputHash, sealedCode: seal(receiptKey, code) };
-      const r = await insertWithFiles(db, files, (q) => insertReportWithReceipt(q, row, receipt));
-      return { id: r.id, code, status: 'received', submittedAt: r.submittedAt, replayed: false };
-    } catch (err) {
-      // A concurrent repeat of the same submission won the race: loop to find its receipt.
-      if (isUniqueViolation(err, 'submission_receipts_pkey')) continue;
-      // Two codes colliding is a 2^-63 event, but costs nothing to handle.
-      if (isUniqueViolation(err, 'reports_code_hash_key')) continue;
-      throw err;
-    }
-  }
-  throw new Error('could not store the report after 3 attempts');
 }
 
 export type StatusLookup =

@@ -148,7 +148,13 @@ export const LEAD_ACCESS = {
   attachments: { always: ADMIN, whenAssigned: ['investigator'] },
 } as const satisfies Record<string, { always: readonly StaffRole[]; whenAssigned: readonly StaffRole[] }>;
 
-export function mayOnLead(what: keyof typeof LEAD_ACCESS, staff: { role: StaffRole; userId: string }, assigneeId: string | null): boolean {
+/** The staff member acting, as the service functions that apply LEAD_ACCESS take them (a StaffSession will do). */
+export interface Actor {
+  userId: string;
+  role: StaffRole;
+}
+
+export function mayOnLead(what: keyof typeof LEAD_ACCESS, staff: Actor, assigneeId: string | null): boolean {
   const rule = LEAD_ACCESS[what];
   return (rule.always as readonly StaffRole[]).includes(staff.role) || ((rule.whenAssigned as readonly StaffRole[]).includes(staff.role) && assigneeId === staff.userId);
 }

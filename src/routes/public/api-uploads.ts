@@ -4,8 +4,7 @@ import { PROBLEM_STATUS, UploadRejected, type CleanFile, type Upload } from '../
 import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadProblem } from './upload.js';
 import { formatCode } from '../../lib/codes.js';
 import type { UploadLimits } from '../../config.js';
-import { firstStep } from '../../leads/deadlines.js';
-import { submitReport } from '../../reports/service.js';
+import { submitReport } from '../../reports/submit.js';
 import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
 
 // The API routes that take files: a JSON body as before, or multipart/form-data with that JSON in
@@ -60,8 +59,7 @@ export default async function reportApiRoutes(app: FastifyInstance, ctx: PublicC
     // An Idempotency-Key makes a retried request return the first report's code.
     const key = request.headers['idempotency-key'];
     const token = typeof key === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(key) ? key : undefined;
-    const intake = { token, ...firstStep(ctx.rules, parsed.data, new Date()) };
-    const result = await submitReport(ctx.db, ctx.keys, parsed.data, intake, { key: ctx.attachmentKey, files });
+    const result = await submitReport(ctx.db, ctx.keys, ctx.rules, parsed.data, { token }, { key: ctx.attachmentKey, files });
     return reply.code(result.replayed ? 200 : 201).send({
       code: formatCode(result.code),
       status: result.status,

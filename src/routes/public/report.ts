@@ -3,10 +3,9 @@ import type { PublicContext } from './context.js';
 import { PROBLEM_STATUS, UploadRejected } from '../../attachments/clean.js';
 import { cleanOrReject, readUploadForm, registerUploads, uploadError, uploadHint, uploadProblem } from './upload.js';
 import { formErrors, formToInput, identityConflict, readForm, reportFormView, type ReportFormValues } from '../../reports/form.js';
-import { firstStep } from '../../leads/deadlines.js';
 import { issueFormToken, isIssuedFormToken } from '../../reports/form-token.js';
 import { openReceipt, sealReceipt, type ReceiptView } from '../../reports/receipt-page.js';
-import { submitReport } from '../../reports/service.js';
+import { submitReport } from '../../reports/submit.js';
 import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
 
 /** The form's hidden field a person never fills (hidden by CSS, out of the tab order). */
@@ -71,8 +70,7 @@ export default async function reportRoutes(app: FastifyInstance, ctx: PublicCont
     if (!parsed.success || errors.length || problem) return refuse(problem);
     const files = await cleanOrReject(upload.files);
     if (files instanceof UploadRejected) return refuse(files);
-    const intake = { token: values.token, ...firstStep(ctx.rules, parsed.data, new Date()) };
-    const result = await submitReport(ctx.db, ctx.keys, parsed.data, intake, { key: ctx.attachmentKey, files });
+    const result = await submitReport(ctx.db, ctx.keys, ctx.rules, parsed.data, { token: values.token }, { key: ctx.attachmentKey, files });
     const view = { code: result.code, submittedAt: result.submittedAt.toISOString(), replayed: result.replayed, files: files.map((f) => f.name) };
     return renderReceipt(reply, view);
   });

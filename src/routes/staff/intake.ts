@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { recordAudit } from '../../audit/service.js';
 import { chinaDate } from '../../calendar/work-calendar.js';
-import { firstStep } from '../../leads/deadlines.js';
-import { insertEvent } from '../../leads/repository.js';
 import { intakeSchema, STAFF_CHANNELS } from '../../leads/schema.js';
 import { formErrors, formToInput, readForm, reportFormView, type ReportFormValues } from '../../reports/form.js';
-import { submitReport } from '../../reports/service.js';
+import { submitIntake } from '../../reports/submit.js';
 import { fieldErrors, formString, type FieldError } from '../../lib/validation.js';
 import type { StaffContext } from './context.js';
 
@@ -42,22 +39,13 @@ export default async function intakeRoutes(app: FastifyInstance, ctx: StaffConte
     ];
     if (!report.success || !intake.success) return render(reply.code(400), values, errors);
     const receivedAt = new Date(`${intake.data.receivedOn}T12:00:00+08:00`);
-    const staffId = request.staff!.userId;
     // The report itself is stored the way the public form stores it (idempotent by the page's
-    // token, so a double click makes one lead); its intake record follows in a transaction.
-    const result = await submitReport(ctx.db, ctx.reportKeys, report.data, {
+    // token, so a double click makes one lead), with its intake record in the same transaction.
+    const result = await submitIntake(ctx.db, request.staff!, ctx.reportKeys, ctx.rules, report.data, {
       token: /^[A-Za-z0-9_-]{16,64}$/.test(values.token) ? values.token : undefined,
       channel: intake.data.channel,
       receivedAt,
-      recordedBy: staffId,
-      ...firstStep(ctx.rules, report.data, receivedAt),
     });
-    if (!result.replayed) {
-      await ctx.db.transaction().execute(async (trx) => {
-        await insertEvent(trx, { reportId: result.id, actorId: staffId, kind: 'intake', detail: { channel: intake.data.channel } });
-        await recordAudit(trx, { actorId: staffId, action: 'lead.intake', reportId: result.id });
-      });
-    }
     return reply.page('staff/intake-receipt', {
       title: request.t('staff.intake.receiptTitle'),
       staff: request.staff,

@@ -1,11 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { recordAudit } from '../../audit/service.js';
 import { HttpError } from '../../lib/errors.js';
-import { findLead } from '../../leads/repository.js';
 import { mergeSchema, revealSchema, verifySchema, versionSchema } from '../../leads/schema.js';
-import { mergeLead, recordFeedback, verifyIdentity } from '../../leads/service.js';
-import { unseal } from '../../lib/seal.js';
-import { mayOnLead } from '../../staff/access.js';
+import { mergeLead, recordFeedback, revealIdentity, verifyIdentity } from '../../leads/service.js';
 import { fieldErrors } from '../../lib/validation.js';
 import type { StaffContext } from './context.js';
 import { renderLead } from './lead-page.js';
@@ -42,21 +38,15 @@ export default async function leadActionRoutes(app: FastifyInstance, ctx: StaffC
   });
 
   // Identity: shown only in this response, only to an admin or the assigned investigator, only
-  // with a reason, and always on the record — a refused attempt too.
+  // with a reason, and always on the record — a refused attempt too (src/leads/service.ts).
   app.post('/leads/:id/reveal', async (request, reply) => {
     const { id } = parseId(request.params);
-    const staff = request.staff!;
-    const lead = await findLead(ctx.db, id);
-    if (!lead) throw new HttpError(404);
-    if (!mayOnLead('identity', staff, lead.assignee_id)) {
-      await recordAudit(ctx.db, { actorId: staff.userId, action: 'identity.reveal.denied', reportId: id });
-      throw new HttpError(403);
-    }
     const parsed = revealSchema.safeParse(request.body);
-    if (!parsed.success) return renderLead(ctx, request, reply.code(400), id, fieldErrors(parsed.error, request.t));
-    if (!lead.identity_sealed) throw new HttpError(409);
-    await recordAudit(ctx.db, { actorId: staff.userId, action: 'identity.reveal', reportId: id, detail: { reason: parsed.data.reason } });
-    const identity = JSON.parse(unseal(ctx.identityKey, lead.identity_sealed)) as { name: string; phone: string };
-    return renderLead(ctx, request, reply, id, [], {}, identity);
+    const result = await revealIdentity(ctx.db, ctx.identityKey, request.staff!, id, parsed.success ? parsed.data.reason : undefined);
+    if (result.ok) return renderLead(ctx, request, reply, id, [], {}, result.identity);
+    if (result.problem === 'noReason' && !parsed.success) return renderLead(ctx, request, reply.code(400), id, fieldErrors(parsed.error, request.t));
+    throw new HttpError(REVEAL_STATUS[result.problem]);
   });
 }
+
+const REVEAL_STATUS = { notFound: 404, denied: 403, noReason: 400, noIdentity: 409 } as const;

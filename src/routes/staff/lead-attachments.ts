@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { KINDS } from '../../attachments/kinds.js';
-import { findAttachment, listAttachments } from '../../attachments/repository.js';
+import { listAttachments } from '../../attachments/repository.js';
 import { openAttachment } from '../../attachments/service.js';
-import { recordAudit } from '../../audit/service.js';
 import { HttpError } from '../../lib/errors.js';
 import { mayOnLead } from '../../staff/access.js';
 import type { StaffSession } from '../../staff/service.js';
@@ -56,17 +55,10 @@ export default async function leadAttachmentRoutes(app: FastifyInstance, ctx: St
     const params = paramsSchema.safeParse(request.params);
     if (!params.success) throw new HttpError(404);
     const { id, attachmentId } = params.data;
-    const staff = request.staff!;
-    const row = await findAttachment(ctx.db, id, attachmentId);
-    // Anyone else gets the answer a missing file gets; the attempt is on the record all the same.
-    if (!row) throw new HttpError(404);
-    if (!mayOnLead('attachments', staff, row.assignee_id)) {
-      await recordAudit(ctx.db, { actorId: staff.userId, action: 'attachment.denied', reportId: id, detail: { attachmentId } });
-      throw new HttpError(404);
-    }
-    const file = openAttachment(ctx.attachmentKey, row);
     const preview = request.headers['sec-fetch-dest'] === 'image';
-    await recordAudit(ctx.db, { actorId: staff.userId, action: 'attachment.download', reportId: id, detail: { attachmentId, preview } });
+    // A file the viewer may not open gets the answer a missing file gets (src/attachments/service.ts).
+    const file = await openAttachment(ctx.db, ctx.attachmentKey, request.staff!, id, attachmentId, { preview });
+    if (!file) throw new HttpError(404);
     return reply.headers({ ...DOWNLOAD_HEADERS, 'content-type': file.mime, 'content-disposition': file.disposition }).send(file.bytes);
   });
 }

@@ -27,18 +27,24 @@ function withMessages<E extends { at: Date }>(events: E[], thread: Awaited<Retur
   return [...events, ...messages].sort((a, b) => a.at.getTime() - b.at.getTime());
 }
 
-/** The lead page: every field, the timeline, related leads, and the actions the viewer may take. */
+type Lead = NonNullable<Awaited<ReturnType<typeof findLead>>>;
+
+/**
+ * The lead page: every field, the timeline, related leads, and the actions the viewer may take.
+ * `which` is the lead's id, or the lead already read (src/leads/service.ts viewLead).
+ */
 export async function renderLead(
   ctx: StaffContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  id: string,
+  which: string | Lead,
   errors: FieldError[] = [],
   values: object = {},
   identity?: { name: string; phone: string },
 ) {
-  const lead = await findLead(ctx.db, id);
+  const lead = typeof which === 'string' ? await findLead(ctx.db, which) : which;
   if (!lead) throw new HttpError(404);
+  const id = lead.id;
   const [timeline, updates, assignable, related, thread] = await Promise.all([
     findTimeline(ctx.db, id),
     findPublicUpdates(ctx.db, id),

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { recordAudit } from '../../audit/service.js';
 import { staleWhileRevalidate } from '../../lib/cache.js';
 import { HttpError } from '../../lib/errors.js';
 import { addWorkingDays, chinaDate } from '../../calendar/work-calendar.js';
@@ -8,7 +7,7 @@ import { countByStatus, decodeCursor, encodeCursor, findQueuePage, listAssignabl
 import { DUE_SOON_WORKING_DAYS } from '../../leads/deadlines.js';
 import { assignSchema, CHANNELS, leadIdSchema, noteSchema, prioritySchema, queueQuerySchema, statusChangeSchema, STATUSES } from '../../leads/schema.js';
 import { CATEGORIES } from '../../reports/schema.js';
-import { addNote, assignLead, changeStatus, setPriority } from '../../leads/service.js';
+import { addNote, assignLead, changeStatus, setPriority, viewLead } from '../../leads/service.js';
 import { fieldErrors } from '../../lib/validation.js';
 import type { Campaign, Locale } from '../../campaign/schema.js';
 import type { Translate } from '../../i18n/index.js';
@@ -62,10 +61,10 @@ export default async function leadRoutes(app: FastifyInstance, ctx: StaffContext
 
   app.get('/leads/:id', async (request, reply) => {
     const { id } = parseId(request.params);
-    const html = await renderLead(ctx, request, reply, id);
     // Every opening of a lead is on the record.
-    await recordAudit(ctx.db, { actorId: request.staff!.userId, action: 'lead.view', reportId: id });
-    return html;
+    const lead = await viewLead(ctx.db, request.staff!, id);
+    if (!lead) throw new HttpError(404);
+    return renderLead(ctx, request, reply, lead);
   });
 
   function conflict(): never {

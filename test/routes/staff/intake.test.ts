@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import t from 'tap';
-import { testApp, VALID_REPORT } from '../../support/app.js';
+import { rowCounts, testApp, VALID_REPORT } from '../../support/app.js';
 import { signIn } from '../../support/staff.js';
 
 const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
@@ -51,4 +52,28 @@ t.test('a letter received earlier gets its deadline from the day it arrived', as
   t.equal(res.statusCode, 200);
   const row = await ta.database.db.selectFrom('reports').select(['due_on', 'received_at']).executeTakeFirstOrThrow();
   t.equal(row.due_on, '2026-03-09', '15 working days across the Spring Festival');
+});
+
+t.test('a lead and its intake record are stored together or not at all', async (t) => {
+  const ta = await testApp(t);
+  const clerk = await signIn(ta, 'clerk');
+  const db = ta.database.db;
+  // The audit log refuses the intake's row for the length of this test: the lead must go with it.
+  await sql`CREATE FUNCTION refuse_intake_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF NEW.action = 'lead.intake' THEN RAISE EXCEPTION 'intake audit refused'; END IF; RETURN NEW; END $$`.execute(db);
+  await sql`CREATE TRIGGER refuse_intake_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_intake_audit()`.execute(db);
+  const before = await rowCounts(db);
+  const fields = { ...VALID_REPORT, channel: 'letter', receivedOn: today(), token: 'intake-atomicity-token-0001' };
+  const res = await clerk.post('/staff/intake', fields);
+  t.equal(res.statusCode, 500);
+  t.same(await rowCounts(db), before, 'no report, event, receipt or notice is left behind');
+  t.equal((await db.selectFrom('reports').select('id').execute()).length, 0);
+  await sql`DROP TRIGGER refuse_intake_audit ON audit_log`.execute(db);
+  await sql`DROP FUNCTION refuse_intake_audit()`.execute(db);
+  const again = await clerk.post('/staff/intake', fields);
+  t.equal(again.statusCode, 200, 'the same page stores the lead once the log takes rows again');
+  t.notMatch(again.body, '没有重复登记', 'as a new lead, not a replay of a half-stored one');
+  const events = await db.selectFrom('report_events').select('kind').execute();
+  t.same(events.map((e) => e.kind), ['intake']);
+  t.equal((await db.selectFrom('audit_log').select('id').where('action', '=', 'lead.intake').execute()).length, 1);
 });
