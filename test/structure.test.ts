@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { listFiles, onlyKnown, readSources, routeWrites, sqlOutsideRepositories, writeFunctions, type Finding } from './support/structure.js';
+import { listFiles, readSources, routeWrites, sqlOutsideRepositories, writeFunctions, type Finding } from './support/structure.js';
 import { importCycles, unmirroredTests, type MirrorRules } from './support/structure-tree.js';
 
 // One shape for every change (issue 16, ../shared/STYLE.md): routes parse and render, services own
@@ -12,24 +12,6 @@ import { importCycles, unmirroredTests, type MirrorRules } from './support/struc
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const isDirectory = (path: string) => existsSync(join(ROOT, path)) && statSync(join(ROOT, path)).isDirectory();
-
-// Known violations being fixed on other branches right now. An entry that is no longer a
-// violation fails the test too ("onlyKnown"): these lists may only shrink, so take the entry out
-// with the fix.
-const NOT_YET = {
-  /** Files (src/…) that build SQL outside a repository. */
-  sqlOutsideRepositories: [] as string[],
-  /** 'route file: function' — a route importing a repository function that writes. */
-  routeWrites: [
-    // The intake route writes the intake event itself, in a second transaction after the report
-    // (issue 16: submitIntake moves it into one service transaction).
-    'src/routes/staff/intake.ts: insertEvent',
-  ],
-  /** The files of a cycle, sorted, joined by ' ↔ '. */
-  importCycles: [] as string[],
-  /** Test files (test/…) whose folder mirrors nothing. */
-  unmirroredTests: [] as string[],
-};
 
 // Where a test may sit other than beside the src folder it tests.
 const MIRROR_RULES: MirrorRules = {
@@ -54,22 +36,20 @@ const MIRROR_RULES: MirrorRules = {
   },
 };
 
-/** The check on the tree: no finding the allow-list does not name, no allow-list entry left over. */
-function holds(t: Test, findings: Finding[], known: readonly string[], rule: string) {
-  const { unknown, fixed } = onlyKnown(findings, known);
-  t.same(unknown, [], rule);
-  t.same(fixed, [], 'onlyKnown: every NOT_YET entry is still a violation (the list may only shrink)');
+/** The rule holds on the tree: every finding is listed in the failure, with file and line. */
+function holds(t: Test, findings: Finding[], rule: string) {
+  t.same(findings.map((f) => `${f.file}:${f.line} ${f.what}`), [], rule);
 }
 
 t.test('the tree', async (t) => {
   const src = readSources(ROOT, 'src');
   t.ok(src.size > 100, `read ${src.size} files from src/`);
-  holds(t, sqlOutsideRepositories(src), NOT_YET.sqlOutsideRepositories, 'only */repository.ts and src/db/ build SQL');
-  holds(t, routeWrites(src), NOT_YET.routeWrites, 'routes write through services, never with a repository function');
-  holds(t, importCycles(src), NOT_YET.importCycles, 'no import cycle among src files, type-only imports included');
+  holds(t, sqlOutsideRepositories(src), 'only */repository.ts and src/db/ build SQL');
+  holds(t, routeWrites(src), 'routes write through services, never with a repository function');
+  holds(t, importCycles(src), 'no import cycle among src files, type-only imports included');
   const tests = listFiles(ROOT, 'test', '.test.ts');
   t.ok(tests.includes('test/structure.test.ts'), `found ${tests.length} test files`);
-  holds(t, unmirroredTests(tests, isDirectory, MIRROR_RULES), NOT_YET.unmirroredTests, 'test/X mirrors src/X');
+  holds(t, unmirroredTests(tests, isDirectory, MIRROR_RULES), 'test/X mirrors src/X');
 });
 
 // Each checker on a few inline lines, so that a checker that found nothing is known to be able to.
@@ -102,7 +82,6 @@ t.test('sqlOutsideRepositories catches each way of building SQL, and only outsid
       'src/things/service.ts:6 builds SQL: a raw SQL string',
     ],
   );
-  t.same(onlyKnown(found, ['src/things/service.ts', 'src/other.ts']), { unknown: [], fixed: ['src/other.ts'] }, 'an entry that no longer matches is reported');
 });
 
 t.test('routeWrites catches a route importing a writing repository function, and lets reads through', async (t) => {

@@ -15,7 +15,7 @@ export interface Finding {
   line: number;
   /** What was found, for the failure message. */
   what: string;
-  /** What a NOT_YET allow-list names: stable across edits (no line numbers). */
+  /** The finding without its line number: stable across edits. */
   key: string;
 }
 
@@ -39,14 +39,6 @@ export function listFiles(root: string, dir: string, suffix: string): string[] {
 }
 
 /** Findings against an allow-list: the ones it does not name, and its entries nothing matched. */
-export function onlyKnown(findings: readonly Finding[], known: readonly string[]) {
-  const found = new Set(findings.map((f) => f.key));
-  return {
-    unknown: findings.filter((f) => !known.includes(f.key)).map((f) => `${f.file}:${f.line} ${f.what}`),
-    fixed: known.filter((k) => !found.has(k)),
-  };
-}
-
 export const parse = (file: string, text: string) => ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
 export const lineOf = (sf: ts.SourceFile, node: ts.Node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
 
