@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { pageLimit, toPage } from '../db/paging.js';
 
 // The audit log's SQL. The table refuses UPDATE, DELETE and TRUNCATE (migrations/002_staff.sql):
 // rows are only ever added and read.
@@ -67,7 +68,6 @@ export async function findAuditPage(db: Db, q: AuditFilter, pageSize: number) {
       sql<boolean>`(a.at, a.id) < (timestamptz 'epoch' + ${micros}::bigint * interval '1 microsecond', ${id}::bigint)`,
     );
   }
-  const rows = await query.orderBy('a.at', 'desc').orderBy('a.id', 'desc').limit(pageSize + 1).execute();
-  const last = rows.length > pageSize ? rows[pageSize - 1]! : null;
-  return { rows: rows.slice(0, pageSize), next: last ? `${last.at_micros}_${last.id}` : null };
+  const rows = await query.orderBy('a.at', 'desc').orderBy('a.id', 'desc').limit(pageLimit(pageSize)).execute();
+  return toPage(rows, pageSize, (last) => `${last.at_micros}_${last.id}`);
 }
