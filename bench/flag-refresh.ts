@@ -4,7 +4,7 @@ import { loadCampaign } from '../src/campaign/schema.js';
 import { connectDatabase } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
 import { readHouseholdRows } from '../src/households/import-file.js';
-import { refreshFlags } from '../src/households/repository.js';
+import { refreshFlags, refreshHouseholdFlags } from '../src/households/repository.js';
 import { commitImport, flagSettings, householdKeys } from '../src/households/service.js';
 import { insertStaffUser } from '../src/staff/repository.js';
 import { registerCsv, seedHouseholds } from './lib/register.js';
@@ -65,6 +65,8 @@ try {
     await timed(`${n} households: refreshFlags(every village), again`, () => app.db.transaction().execute((trx) => refreshFlags(trx, null, settings)));
     const village = campaign.villages[0]!.id;
     await timed(`${n} households: refreshFlags(one village: ${village})`, () => app.db.transaction().execute((trx) => refreshFlags(trx, [village], settings)));
+    const one = (await seedPool.query<{ id: string }>('SELECT max(id) AS id FROM households')).rows[0]!.id;
+    await timed(`${n} households: refreshHouseholdFlags(one household, as an edit runs it)`, () => app.db.transaction().execute((trx) => refreshHouseholdFlags(trx, [one], settings)));
   }
 } finally {
   await app.close();

@@ -1,0 +1,168 @@
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { HouseholdsTable } from '../db/schema-households.js';
+import type { FlagSettings } from './flags.js';
+
+// The flags' queries (the repository's part that computes them), in the database, over a scope:
+// the households a change touched, every household sharing an ID number with one of them (the
+// duplicate flag counts them all), and every household of the peer groups (village, type, grade,
+// method, year) any of those is in, so a peer comparison always sees its whole group. A flag whose
+// condition holds is raised once (its detail kept current); one whose condition stopped holding
+// is resolved, never deleted; one staff cleared stays cleared, with its note, while the condition
+// holds (migrations/014_households.sql).
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** What a changed household was before the change: its old ID number and peer group are recomputed too. */
+export type PriorKeys = Pick<HouseholdsTable, 'id_hash' | 'village' | 'household_type' | 'danger_grade' | 'method' | 'programme_year'>;
+
+/**
+ * Brings the flags of every household in `villages` (null: every village) up to date, with the
+ * scope's other households (above). Returns how many flags were raised and resolved.
+ */
+export function refreshFlags(db: Db, villages: readonly string[] | null, settings: FlagSettings) {
+  const seed = villages === null ? null : sql`SELECT id FROM households WHERE village = ANY(${[...villages]}::text[])`;
+  return refresh(db, seed, [], villages ?? null, settings);
+}
+
+/**
+ * The same for the households given (an import's created and changed rows, one edited record),
+ * with what the changed ones were before (`prior`).
+ */
+export function refreshHouseholdFlags(db: Db, households: readonly string[], settings: FlagSettings, prior: readonly PriorKeys[] = []) {
+  return refresh(db, sql`SELECT unnest(${[...households]}::bigint[]) AS id`, prior, [], settings);
+}
+
+async function refresh(db: Db, seed: RawBuilder<unknown> | null, prior: readonly PriorKeys[], villages: readonly string[] | null, settings: FlagSettings) {
+  const priorGroups = sql`SELECT * FROM unnest(${prior.map((p) => p.village)}::text[], ${prior.map((p) => p.household_type)}::text[],
+    ${prior.map((p) => p.danger_grade)}::text[], ${prior.map((p) => p.method)}::text[], ${prior.map((p) => p.programme_year)}::smallint[])`;
+  const scope =
+    seed === null
+      ? sql`SELECT h.* FROM households h`
+      : sql`SELECT h.* FROM households h WHERE (h.village, h.household_type, h.danger_grade, h.method, h.programme_year) IN (
+          SELECT o.village, o.household_type, o.danger_grade, o.method, o.programme_year FROM households o
+          WHERE o.id IN (${seed}) OR o.id_hash IN (
+            SELECT s.id_hash FROM households s WHERE s.id IN (${seed})
+            UNION ALL SELECT decode(x, 'hex') FROM unnest(${prior.map((p) => p.id_hash.toString('hex'))}::text[]) x)
+          UNION ${priorGroups})`;
+  const r = await sql<{ raised: string; resolved: string; villages: string[] }>`
+    WITH scope AS (${scope}), paid AS (
+      SELECT p.household_id, sum(p.amount_yuan) AS total, min(p.paid_on) AS first_paid,
+             min(p.payee_name) FILTER (WHERE p.payee_name <> s.head_name) AS proxy_payee
+      FROM household_payments p JOIN scope s ON s.id = p.household_id
+      GROUP BY p.household_id
+    ), standard AS (
+      SELECT s.id, st.amount_yuan
+      FROM scope s
+      JOIN LATERAL (
+        SELECT amount_yuan FROM subsidy_standards st
+        WHERE st.household_type = s.household_type AND st.danger_grade = s.danger_grade AND st.method = s.method
+          AND s.programme_year BETWEEN st.year_from AND st.year_to
+        ORDER BY st.year_from DESC, st.id DESC LIMIT 1
+      ) st ON true
+    ), peers AS (
+      SELECT s.village, s.household_type, s.danger_grade, s.method, s.programme_year,
+             min(p.total) AS low, max(p.total) AS high, count(*) AS n
+      FROM scope s JOIN paid p ON p.household_id = s.id
+      GROUP BY s.village, s.household_type, s.danger_grade, s.method, s.programme_year
+      HAVING min(p.total) <> max(p.total)
+    ), holding (household_id, kind, detail) AS (
+      SELECT s.id, 'duplicate_id', jsonb_build_object('records', d.n)
+      FROM scope s JOIN LATERAL (SELECT count(*) AS n FROM households o WHERE o.id_hash = s.id_hash) d ON d.n > 1
+      UNION ALL
+      SELECT s.id, 'off_standard', jsonb_build_object('amount', coalesce(p.total, s.approved_yuan), 'standard', st.amount_yuan)
+      FROM scope s JOIN standard st ON st.id = s.id LEFT JOIN paid p ON p.household_id = s.id
+      WHERE coalesce(p.total, s.approved_yuan) <> st.amount_yuan
+      UNION ALL
+      SELECT s.id, 'off_approved', jsonb_build_object('paid', p.total, 'approved', s.approved_yuan)
+      FROM scope s JOIN paid p ON p.household_id = s.id
+      WHERE p.total <> s.approved_yuan
+      UNION ALL
+      SELECT s.id, 'peer_difference', jsonb_build_object('paid', p.total, 'low', g.low, 'high', g.high, 'peers', g.n)
+      FROM scope s JOIN paid p ON p.household_id = s.id
+      JOIN peers g USING (village, household_type, danger_grade, method, programme_year)
+      UNION ALL
+      SELECT s.id, 'paid_before_acceptance', jsonb_build_object('paidOn', p.first_paid, 'acceptedOn', s.accepted_on)
+      FROM scope s JOIN paid p ON p.household_id = s.id
+      WHERE s.accepted_on IS NOT NULL AND p.first_paid < s.accepted_on
+      UNION ALL
+      SELECT s.id, 'paid_without_acceptance', jsonb_build_object('paidOn', p.first_paid)
+      FROM scope s JOIN paid p ON p.household_id = s.id
+      WHERE s.accepted_on IS NULL
+      UNION ALL
+      SELECT s.id, 'proxy_payee', jsonb_build_object('payee', p.proxy_payee)
+      FROM scope s JOIN paid p ON p.household_id = s.id
+      WHERE p.proxy_payee IS NOT NULL AND s.proxy_reason IS NULL
+      UNION ALL
+      SELECT s.id, 'not_posted', jsonb_build_object('village', s.posted_village_from IS NOT NULL, 'town', s.posted_town_from IS NOT NULL)
+      FROM scope s
+      WHERE s.posted_village_from IS NULL OR s.posted_town_from IS NULL
+      UNION ALL
+      SELECT s.id, 'posting_short', jsonb_build_object('village', v.days, 'town', t.days, 'min', ${settings.postingMinDays}::int)
+      FROM scope s
+      CROSS JOIN LATERAL (SELECT CASE WHEN s.posted_village_from IS NOT NULL THEN coalesce(s.posted_village_to - s.posted_village_from + 1, 0) END AS days) v
+      CROSS JOIN LATERAL (SELECT CASE WHEN s.posted_town_from IS NOT NULL THEN coalesce(s.posted_town_to - s.posted_town_from + 1, 0) END AS days) t
+      WHERE v.days < ${settings.postingMinDays}::int OR t.days < ${settings.postingMinDays}::int
+      UNION ALL
+      SELECT s.id, 'archive_missing', jsonb_build_object('missing', m.items)
+      FROM scope s
+      JOIN LATERAL (
+        SELECT jsonb_agg(item ORDER BY ord) AS items
+        FROM unnest(${[...settings.archiveItems]}::text[]) WITH ORDINALITY AS a(item, ord)
+        WHERE coalesce((s.archive ->> item)::boolean, false) = false
+      ) m ON m.items IS NOT NULL
+      UNION ALL
+      SELECT s.id, 'named_in_lead', jsonb_build_object('leads', count(*))
+      FROM scope s JOIN household_leads l ON l.household_id = s.id
+      GROUP BY s.id
+    ), raised AS (
+      INSERT INTO household_flags (household_id, kind, detail)
+      SELECT household_id, kind, detail FROM holding
+      ON CONFLICT (household_id, kind) WHERE resolved_at IS NULL
+      DO UPDATE SET detail = EXCLUDED.detail WHERE household_flags.detail IS DISTINCT FROM EXCLUDED.detail
+      RETURNING (xmax = 0) AS inserted
+    ), resolved AS (
+      UPDATE household_flags f SET resolved_at = now()
+      WHERE f.resolved_at IS NULL AND f.household_id IN (SELECT id FROM scope)
+        AND NOT EXISTS (SELECT 1 FROM holding x WHERE x.household_id = f.household_id AND x.kind = f.kind)
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM raised WHERE inserted) AS raised, (SELECT count(*) FROM resolved) AS resolved,
+           (SELECT coalesce(array_agg(DISTINCT village), '{}') FROM scope) AS villages`.execute(db);
+  const row = r.rows[0]!;
+  // A statement does not see its own changes: the counts are taken by the next one, same transaction.
+  // A village left with no household (an edit moved its last one) is among those asked for.
+  await recountVillages(db, villages === null ? null : [...new Set([...villages, ...prior.map((p) => p.village), ...row.villages])]);
+  return { raised: Number(row.raised), resolved: Number(row.resolved) };
+}
+
+/**
+ * The stored counts of `villages` (null: every village, and rows of villages that no longer hold a
+ * household) taken again from the households and their open flags. The counts' rows are locked
+ * first, so that of two transactions recounting a village the second counts after the first commits.
+ */
+export async function recountVillages(db: Db, villages: readonly string[] | null): Promise<void> {
+  const wanted =
+    villages === null
+      ? sql`SELECT DISTINCT village FROM households UNION SELECT village FROM household_village_counts`
+      : sql`SELECT DISTINCT unnest(${[...villages]}::text[])`;
+  await sql`SELECT village FROM household_village_counts WHERE village IN (${wanted}) ORDER BY village FOR UPDATE`.execute(db);
+  await sql`
+    WITH v (village) AS (${wanted}),
+    hh AS (
+      SELECT h.village, count(*) AS n FROM households h WHERE h.village IN (SELECT village FROM v) GROUP BY h.village
+    ), open AS (
+      SELECT h.village, f.household_id, f.kind
+      FROM household_flags f JOIN households h ON h.id = f.household_id
+      WHERE f.resolved_at IS NULL AND f.cleared_at IS NULL AND h.village IN (SELECT village FROM v)
+    ), flagged AS (
+      SELECT village, count(DISTINCT household_id) AS n FROM open GROUP BY village
+    ), kinds AS (
+      SELECT village, jsonb_object_agg(kind, n) AS kinds FROM (SELECT village, kind, count(*) AS n FROM open GROUP BY village, kind) k GROUP BY village
+    )
+    INSERT INTO household_village_counts (village, households, flagged, kinds, counted_at)
+    SELECT v.village, coalesce(hh.n, 0), coalesce(flagged.n, 0), coalesce(kinds.kinds, '{}'), now()
+    FROM v LEFT JOIN hh USING (village) LEFT JOIN flagged USING (village) LEFT JOIN kinds USING (village)
+    ON CONFLICT (village) DO UPDATE
+      SET households = EXCLUDED.households, flagged = EXCLUDED.flagged, kinds = EXCLUDED.kinds, counted_at = EXCLUDED.counted_at`.execute(db);
+}
