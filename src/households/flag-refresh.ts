@@ -52,6 +52,9 @@ async function refresh(db: Db, seed: RawBuilder<unknown> | null, prior: readonly
   // before it is read: as one statement, the planner guessed the flags holding at ~200 million rows
   // for ~26,000 and spent seconds on a plan of that size (docs/PERFORMANCE.md).
   const step = (query: RawBuilder<unknown>) => query.execute(db);
+  // The steps' costs at a register's size pass jit_above_cost, and compiling their plans took
+  // longer than running them. For this transaction only; PGlite (no JIT) accepts it as a no-op.
+  await step(sql`SET LOCAL jit = off`);
   const scopeColumns = sql.raw(SCOPE_COLUMNS.map((c) => `h.${c}`).join(', '));
   await step(sql`CREATE TEMP TABLE flag_scope ON COMMIT DROP AS SELECT ${scopeColumns} FROM households h WITH NO DATA`);
   if (seed === null) {
