@@ -12,8 +12,8 @@ import { registerCsv, seedHouseholds } from './lib/register.js';
 // The flag refresh alone (issue 12), on a scratch database of the PostgreSQL server that is created
 // and dropped here: an import committed through the service (with the app's driver settings, so
 // its 15 s statement timeout), then the register seeded in SQL to each size and refreshFlags timed
-// over every village (first raising the flags, then again with nothing to change), and the refresh
-// a one-household change runs.
+// over every village (first raising the flags, then again with nothing to change), over one
+// village, and the refresh a one-household change runs.
 //   npx tsx bench/flag-refresh.ts [--sizes=20000,100000] [--import-rows=20000] [--admin-url=URL]
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => /^--([a-z-]+)=(.*)$/.exec(a)?.slice(1, 3) ?? [a, '']));
@@ -56,6 +56,9 @@ try {
       for await (const row of readHouseholdRows(bytes, 'csv', campaign)) if ('input' in row) yield row.input;
     }
     await timed(`import commit of ${importRows} CSV rows into an empty register (service, app driver)`, () => commitImport(app.db, keys, settings, clerk.id, rows()));
+    // The refresh that commit ended with, again by itself: its share of the commit.
+    const ids = (await seedPool.query<{ id: string }>('SELECT id FROM households')).rows.map((r) => r.id);
+    await timed(`  its flag refresh alone (refreshHouseholdFlags over the ${ids.length} rows it created)`, () => app.db.transaction().execute((trx) => refreshHouseholdFlags(trx, ids, settings)));
   }
   for (const size of sizes) {
     await seedHouseholds(seedPool, campaign, size);
