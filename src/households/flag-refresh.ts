@@ -18,6 +18,8 @@ const SCOPE_COLUMNS = [
   'id', 'village', 'id_hash', 'head_name', 'household_type', 'danger_grade', 'method', 'programme_year', 'approved_yuan', 'accepted_on',
   'posted_village_from', 'posted_village_to', 'posted_town_from', 'posted_town_to', 'archive', 'proxy_reason',
 ] as const;
+/** Flags raised per statement, about (slices are ranges of households). */
+const RAISE_SLICE = 50_000;
 /** A peer group: households of one village, type, grade, method and year are paid alike. */
 const GROUP = 'village, household_type, danger_grade, method, programme_year';
 
@@ -157,15 +159,26 @@ async function refresh(db: Db, seed: RawBuilder<unknown> | null, prior: readonly
       FROM flag_scope s JOIN household_leads l ON l.household_id = s.id
       GROUP BY s.id`);
   await step(sql`ANALYZE flag_holding`);
-  const raised = await sql<{ n: string }>`
-    WITH raised AS (
-      INSERT INTO household_flags (household_id, kind, detail)
-      SELECT household_id, kind, detail FROM flag_holding
-      ON CONFLICT (household_id, kind) WHERE resolved_at IS NULL
-      DO UPDATE SET detail = EXCLUDED.detail WHERE household_flags.detail IS DISTINCT FROM EXCLUDED.detail
-      RETURNING (xmax = 0) AS inserted
-    )
-    SELECT count(*) FILTER (WHERE inserted) AS n FROM raised`.execute(db);
+  // Raised in slices of households, so that no statement runs into the app's statement timeout
+  // when a refresh of a million households raises half a million flags.
+  const bounds = (
+    await sql<{ last: string }>`
+      SELECT max(household_id) AS last FROM (SELECT household_id, ntile(greatest(1, (SELECT count(*) FROM flag_holding) / ${RAISE_SLICE})::int)
+        OVER (ORDER BY household_id) AS part FROM flag_holding) x GROUP BY part ORDER BY 1`.execute(db)
+  ).rows.map((r) => r.last);
+  let raised = 0;
+  for (const [i, last] of bounds.entries()) {
+    const r = await sql<{ n: string }>`
+      WITH raised AS (
+        INSERT INTO household_flags (household_id, kind, detail)
+        SELECT household_id, kind, detail FROM flag_holding WHERE household_id > ${i === 0 ? '0' : bounds[i - 1]!}::bigint AND household_id <= ${last}::bigint
+        ON CONFLICT (household_id, kind) WHERE resolved_at IS NULL
+        DO UPDATE SET detail = EXCLUDED.detail WHERE household_flags.detail IS DISTINCT FROM EXCLUDED.detail
+        RETURNING (xmax = 0) AS inserted
+      )
+      SELECT count(*) FILTER (WHERE inserted) AS n FROM raised`.execute(db);
+    raised += Number(r.rows[0]!.n);
+  }
   const resolved = await sql<{ n: string }>`
     WITH resolved AS (
       UPDATE household_flags f SET resolved_at = now()
@@ -179,7 +192,7 @@ async function refresh(db: Db, seed: RawBuilder<unknown> | null, prior: readonly
   // Dropped now, so that another refresh in the same transaction starts afresh.
   await step(sql`DROP TABLE flag_scope, flag_paid, flag_duplicates, flag_holding${seed === null ? sql`` : sql`, flag_seed, flag_groups`}`);
   await recountVillages(db, touched === null ? null : [...new Set([...villages!, ...prior.map((p) => p.village), ...touched])]);
-  return { raised: Number(raised.rows[0]!.n), resolved: Number(resolved.rows[0]!.n) };
+  return { raised, resolved: Number(resolved.rows[0]!.n) };
 }
 
 /**
