@@ -554,7 +554,7 @@ async function registerPart(dbUrl: string, app: Server, limits: Server): Promise
         BENCH_DATABASE_URL: dbUrl,
         BENCH_POOL_SIZE: String(opts.poolSize),
         BENCH_PAGE: Buffer.from('-').toString('base64'),
-        BENCH_REGISTER_QUERIES: JSON.stringify([queries]),
+        BENCH_REGISTER_QUERIES: JSON.stringify([{ path: p.path, queries }]),
       });
       try {
         const bare = await runLoad({ name: `limit R: register ${p.name}`, url: bareServer.url, method: 'GET', path: '/r/0' }, bareServer);

@@ -584,7 +584,7 @@ export function registerMarkdown(r: RegisterFigures): string {
   out.push(`Seeding the register up to ${int(r.pages[0]?.households ?? 0)} households in SQL took ${Math.round(r.seedSeconds)} s (not a target).`);
   out.push('');
   out.push(table(HEADER, r.pages.flatMap((p) => [
-    cells(`limit R: bare Fastify + the page's statements (pg), ${p.page}`, p.bare, ''),
+    cells(`limit R: bare Fastify + the page's statements (pg) + its template, ${p.page}`, p.bare, ''),
     cells(`app: GET ${p.path}`, p.app, `${(p.app.rps / p.bare.rps).toFixed(2)} × R`),
   ])));
   out.push('');

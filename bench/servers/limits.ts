@@ -12,6 +12,8 @@ import { threadEntries } from '../../src/messages/thread.js';
 import { loadTemplates } from '../../src/plugins/templates.js';
 import type { PublicStatusRow } from '../../src/reports/repository.js';
 import { LIMITS } from '../../src/reports/schema.js';
+import { registerQuerySchema } from '../../src/households/schema.js';
+import { registerView } from '../../src/routes/staff/households.js';
 import { queueRows } from '../../src/routes/staff/leads.js';
 
 // The bare ceilings the real endpoints are compared with, in a process of their own (started by
@@ -20,15 +22,16 @@ import { queueRows } from '../../src/routes/staff/leads.js';
 //   GET  /b/:hash  limit B — one indexed SELECT by code_hash on the reports table (plain `pg`)
 //   POST /c        limit C — BEGIN + INSERT report + INSERT receipt + COMMIT (plain `pg`)
 //   GET  /q/:n     limit Q — the staff queue's keyset query n, exactly as the app sends it, rows as JSON
-//   GET  /r/:n     limit R — the register page n's statements (its page of households, the stored
-//                  counts per village), exactly as the app sends them, at once as the page does, rows as JSON
 // and the fair ceilings of the rendered pages: the same SQL, then the same template with the same
 // partials and catalog texts, compiled once by the app's own engine (src/plugins/templates.ts):
 //   GET  /b2/:hash limit B′ — the status lookup's query (BENCH_STATUS_SQL) and its result page
 //   GET  /q2/:n    limit Q′ — queue query n and the queue page (rows labelled as the app labels them)
+//   GET  /r/:n     limit R — the register page n's statements (its page of households, the stored
+//                  counts per village), exactly as the app sends them, at once as the page does, and
+//                  the register page rendered from them as the app renders it (registerView)
 // Environment: BENCH_DATABASE_URL, BENCH_POOL_SIZE, BENCH_PAGE (the page for limit A, base64),
 // BENCH_QUEUE_QUERIES (JSON: [{sql, parameters, filters}]), BENCH_REGISTER_QUERIES (JSON:
-// [[{sql, parameters}, …]]), BENCH_STATUS_SQL and BENCH_PORT (default: any free port).
+// [{path, queries: [{sql, parameters}, …]}]), BENCH_STATUS_SQL and BENCH_PORT (default: any free port).
 
 const url = process.env.BENCH_DATABASE_URL;
 const pageBase64 = process.env.BENCH_PAGE;
@@ -37,7 +40,10 @@ const poolSize = Number(process.env.BENCH_POOL_SIZE ?? 10);
 
 const page = Buffer.from(pageBase64, 'base64').toString('utf8');
 const queueQueries = JSON.parse(process.env.BENCH_QUEUE_QUERIES ?? '[]') as { sql: string; parameters: unknown[]; filters: object }[];
-const registerQueries = JSON.parse(process.env.BENCH_REGISTER_QUERIES ?? '[]') as { sql: string; parameters: unknown[] }[][];
+const registerPages = (JSON.parse(process.env.BENCH_REGISTER_QUERIES ?? '[]') as { path: string; queries: { sql: string; parameters: unknown[] }[] }[]).map((p) => ({
+  ...p,
+  query: registerQuerySchema.parse(Object.fromEntries(new URL(p.path, 'http://bench').searchParams)),
+}));
 // The same driver settings as src/db/connect.ts, so only the work per request differs.
 const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000, statement_timeout: 15_000 });
 pool.on('error', () => {});
@@ -126,11 +132,21 @@ app.get<{ Params: { n: string } }>('/q/:n', async (request, reply) => {
   return (await pool.query(q.sql, q.parameters)).rows;
 });
 
+// The register page as an investigator sees it (the bench signs one in for the app).
 app.get<{ Params: { n: string } }>('/r/:n', async (request, reply) => {
-  const page = registerQueries[Number(request.params.n)];
+  const n = Number(request.params.n);
+  const page = registerPages[n];
   if (!page) return reply.code(404).send({ error: 'not_found' });
-  const [rows, counts] = await Promise.all(page.map((q) => pool.query(q.sql, q.parameters)));
-  return { rows: rows!.rows, counts: counts?.rows ?? [] };
+  // Prepared once per connection, as the app's driver prepares them (src/db/connect.ts).
+  const [rows, counts] = await Promise.all(page.queries.map((q, i) => pool.query({ name: `register_${n}_${i}`, text: q.sql, values: q.parameters })));
+  return reply.type('text/html; charset=utf-8').send(
+    templates.render('zh-CN', 'staff/households', {
+      ...pageContext,
+      title: t('households.title'),
+      staff,
+      ...registerView({ rows: rows!.rows, counts: counts!.rows }, page.query, campaign, 'zh-CN', 'investigator'),
+    }),
+  );
 });
 
 interface Submission {

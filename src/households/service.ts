@@ -25,7 +25,9 @@ import {
   insertHousehold,
   insertImport,
   refreshFlags,
+  refreshHouseholdFlags,
   recountVillages,
+  type PriorKeys,
   villageOf,
   replacePayments,
   deleteLeadLink,
@@ -118,6 +120,9 @@ function changesOf(keys: IdKeys, before: StoredHousehold, payments: Payment[], a
   return changes;
 }
 
+/** The households an import created or changed, and what the changed ones were: the flag refresh's scope. */
+type Touched = { households: string[]; prior: PriorKeys[] };
+
 /** Rows stored per round of statements: large enough that a 100,000-row file takes 100 rounds, small enough for any statement's parameter limit. */
 export const IMPORT_BATCH = 1000;
 
@@ -127,7 +132,15 @@ const keyOf = (village: string, idHash: Buffer, year: number) => `${village}|${i
  * One batch of imported records by their keys (unique within a file: the reader refuses a repeat):
  * each created, updated (with its history) or left as it was, in a few statements for the batch.
  */
-async function storeBatch(trx: Trx, keys: IdKeys, actorId: string, inputs: HouseholdInput[], importId: string | null, summary: ImportSummary): Promise<void> {
+async function storeBatch(
+  trx: Trx,
+  keys: IdKeys,
+  actorId: string,
+  inputs: HouseholdInput[],
+  importId: string | null,
+  summary: ImportSummary,
+  touched: Touched,
+): Promise<void> {
   const rows = inputs.map((input) => toRow(keys, input));
   const existing = new Map(
     (await findByKeys(trx, rows.map((r) => ({ village: r.village, idHash: r.id_hash, year: r.programme_year })))).map((h) => [keyOf(h.village, h.id_hash, h.programme_year), h]),
@@ -163,6 +176,11 @@ async function storeBatch(trx: Trx, keys: IdKeys, actorId: string, inputs: House
   }
   await replacePaymentsOf(trx, payments, changed.map((c) => c.before.id));
   await insertHistories(trx, history);
+  for (const c of created) touched.households.push(c.id);
+  for (const { before } of changed) {
+    touched.households.push(before.id);
+    touched.prior.push(before);
+  }
   summary.created += fresh.length;
   summary.updated += changed.length;
 }
@@ -196,18 +214,17 @@ async function storeAll(
   importId: string | null,
 ): Promise<ImportSummary> {
   const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0 };
-  const villages = new Set<string>();
+  const touched: Touched = { households: [], prior: [] };
   let batch: HouseholdInput[] = [];
   for await (const input of rows) {
     batch.push(input);
-    villages.add(input.village);
     if (batch.length === IMPORT_BATCH) {
-      await storeBatch(trx, keys, actorId, batch, importId, summary);
+      await storeBatch(trx, keys, actorId, batch, importId, summary, touched);
       batch = [];
     }
   }
-  await storeBatch(trx, keys, actorId, batch, importId, summary);
-  if (summary.created + summary.updated > 0) await refreshFlags(trx, [...villages], settings);
+  await storeBatch(trx, keys, actorId, batch, importId, summary, touched);
+  if (touched.households.length > 0) await refreshHouseholdFlags(trx, touched.households, settings, touched.prior);
   await recordAudit(trx, { actorId, action: 'household.import', detail: { importId, ...summary } });
   return summary;
 }
@@ -326,7 +343,7 @@ export async function saveHousehold(
         const id = await insertHousehold(trx, { ...row, created_by: actorId });
         await replacePayments(trx, id, input.payments);
         await insertHistory(trx, { householdId: id, actorId, source: 'edit', changes: { created: true } });
-        await refreshFlags(trx, [input.village], settings);
+        await refreshHouseholdFlags(trx, [id], settings);
         await recordAudit(trx, { actorId, action: 'household.create', detail: { household: id } });
         return { id };
       }
@@ -336,7 +353,7 @@ export async function saveHousehold(
       if (!(await updateHousehold(trx, existing.id, existing.version, row))) return { problem: 'conflict' as const };
       await replacePayments(trx, existing.id, input.payments);
       await insertHistory(trx, { householdId: existing.id, actorId, source: 'edit', changes });
-      await refreshFlags(trx, [...new Set([before.village, input.village])], settings);
+      await refreshHouseholdFlags(trx, [existing.id], settings, [before]);
       await recordAudit(trx, { actorId, action: 'household.edit', detail: { household: existing.id, fields: Object.keys(changes) } });
       return { id: existing.id };
     });
@@ -413,10 +430,9 @@ export async function removeStandard(db: Db, settings: FlagSettings, actorId: st
 export async function linkLead(db: Db, settings: FlagSettings, actorId: string, leadId: string, householdId: string): Promise<boolean> {
   try {
     return await db.transaction().execute(async (trx) => {
-      const village = await insertLeadLink(trx, householdId, leadId, actorId);
-      if (!village) return true;
+      if (!(await insertLeadLink(trx, householdId, leadId, actorId))) return true;
       await insertHistory(trx, { householdId, actorId, source: 'lead', changes: { linked: leadId } });
-      await refreshFlags(trx, [village], settings);
+      await refreshHouseholdFlags(trx, [householdId], settings);
       await recordAudit(trx, { actorId, action: 'household.lead.link', reportId: leadId, detail: { household: householdId } });
       return true;
     });
@@ -428,10 +444,9 @@ export async function linkLead(db: Db, settings: FlagSettings, actorId: string, 
 
 export async function unlinkLead(db: Db, settings: FlagSettings, actorId: string, leadId: string, householdId: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const village = await deleteLeadLink(trx, householdId, leadId);
-    if (!village) return false;
+    if (!(await deleteLeadLink(trx, householdId, leadId))) return false;
     await insertHistory(trx, { householdId, actorId, source: 'lead', changes: { unlinked: leadId } });
-    await refreshFlags(trx, [village], settings);
+    await refreshHouseholdFlags(trx, [householdId], settings);
     await recordAudit(trx, { actorId, action: 'household.lead.unlink', reportId: leadId, detail: { household: householdId } });
     return true;
   });

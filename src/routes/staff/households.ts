@@ -43,56 +43,79 @@ function flagReason(t: Translate, campaign: Campaign, locale: Locale, kind: Hous
 }
 
 /** The list's query as the repository's filter: an unknown flag or re-check state is ignored. */
-function registerFilter(q: RegisterQuery): RegisterFilter {
+export function registerFilter(q: RegisterQuery): RegisterFilter {
   const flag = q.flag === 'any' || q.flag === 'none' || FLAG_KINDS.includes(q.flag as HouseholdFlagKind) ? (q.flag as RegisterFilter['flag']) : undefined;
   const recheck = RECHECK_STATES.find((s) => s === q.recheck);
   return Object.fromEntries(Object.entries({ village: q.village, flag, year: q.year, name: q.name, recheck }).filter(([, v]) => v !== undefined));
 }
 
-export default async function householdRoutes(app: FastifyInstance, ctx: StaffContext) {
-  const filterQuery = (f: RegisterFilter) => new URLSearchParams(Object.entries(f).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+const filterQuery = (f: RegisterFilter) => new URLSearchParams(Object.entries(f).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
 
+/** The register page's size. */
+export const REGISTER_PAGE = PAGE;
+
+type RegisterRows = Awaited<ReturnType<typeof listHouseholds>>;
+type VillageCounts = Awaited<ReturnType<typeof countFlagsByVillage>>;
+
+/**
+ * The register list's page from its two statements' rows (a page of households, the stored
+ * counts per village), labelled as the page shows them; the bench's limit R renders the same.
+ */
+export function registerView(
+  data: { rows: RegisterRows; counts: VillageCounts },
+  q: RegisterQuery,
+  campaign: Campaign,
+  locale: Locale,
+  role: StaffRole,
+  unmasked: { reason?: string; errors?: FieldError[] } = {},
+) {
+  const filter = registerFilter(q);
+  const villages = campaign.villages.map((v) => {
+    const c = data.counts.find((row) => row.village === v.id);
+    return {
+      id: v.id,
+      selected: v.id === q.village,
+      households: c?.households ?? 0,
+      flagged: c?.flagged ?? 0,
+      kinds: FLAG_KINDS.map((kind) => ({ kind, n: c?.kinds[kind] ?? 0 })),
+    };
+  });
+  const shown = data.rows.slice(0, PAGE);
+  const query = filterQuery(filter);
+  const errors = unmasked.errors ?? [];
+  return {
+    filters: { ...q, flag: filter.flag },
+    canImport: role !== 'viewer',
+    canSetStandards: role === 'admin',
+    canExportUnmasked: (ROUTE_ACCESS['POST /staff/households/export/unmasked'] as readonly StaffRole[]).includes(role),
+    villages,
+    kinds: FLAG_KINDS.map((kind) => ({ kind, selected: kind === filter.flag })),
+    recheckStates: RECHECK_STATES.map((id) => ({ id, selected: id === filter.recheck })),
+    rows: shown.map((r) => ({
+      ...r,
+      type: listName(campaign.register.householdTypes, r.household_type, locale),
+      method: listName(campaign.register.methods, r.method, locale),
+      flags: r.flags ?? [],
+    })),
+    exportHref: `/staff/households/export.csv?${query}`,
+    exportXlsxHref: `/staff/households/export.xlsx?${query}`,
+    // The unmasked export's form carries the filter as it was shown, and its reason when refused.
+    exportFilter: [...query].map(([name, value]) => ({ name, value })),
+    unmaskedReason: unmasked.reason ?? '',
+    errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
+    errorList: errors,
+    next: data.rows.length > PAGE ? `/staff/households?${new URLSearchParams([...query, ['before', shown.at(-1)!.id]])}` : null,
+  };
+}
+
+export default async function householdRoutes(app: FastifyInstance, ctx: StaffContext) {
   async function renderList(request: FastifyRequest, reply: FastifyReply, q: RegisterQuery, unmasked: { reason?: string; errors?: FieldError[] } = {}) {
     const filter = registerFilter(q);
     const [rows, counts] = await Promise.all([listHouseholds(ctx.db, filter, { before: q.before, size: PAGE }), countFlagsByVillage(ctx.db)]);
-    const locale = request.locale;
-    const villages = ctx.campaign.villages.map((v) => {
-      const c = counts.find((row) => row.village === v.id);
-      return {
-        id: v.id,
-        selected: v.id === q.village,
-        households: c?.households ?? 0,
-        flagged: c?.flagged ?? 0,
-        kinds: FLAG_KINDS.map((kind) => ({ kind, n: c?.kinds[kind] ?? 0 })),
-      };
-    });
-    const shown = rows.slice(0, PAGE);
-    const query = filterQuery(filter);
-    const errors = unmasked.errors ?? [];
     return reply.page('staff/households', {
       title: request.t('households.title'),
       staff: request.staff,
-      filters: { ...q, flag: filter.flag },
-      canImport: request.staff!.role !== 'viewer',
-      canSetStandards: request.staff!.role === 'admin',
-      canExportUnmasked: (ROUTE_ACCESS['POST /staff/households/export/unmasked'] as readonly StaffRole[]).includes(request.staff!.role),
-      villages,
-      kinds: FLAG_KINDS.map((kind) => ({ kind, selected: kind === filter.flag })),
-      recheckStates: RECHECK_STATES.map((id) => ({ id, selected: id === filter.recheck })),
-      rows: shown.map((r) => ({
-        ...r,
-        type: listName(ctx.campaign.register.householdTypes, r.household_type, locale),
-        method: listName(ctx.campaign.register.methods, r.method, locale),
-        flags: r.flags ?? [],
-      })),
-      exportHref: `/staff/households/export.csv?${query}`,
-      exportXlsxHref: `/staff/households/export.xlsx?${query}`,
-      // The unmasked export's form carries the filter as it was shown, and its reason when refused.
-      exportFilter: [...query].map(([name, value]) => ({ name, value })),
-      unmaskedReason: unmasked.reason ?? '',
-      errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
-      errorList: errors,
-      next: rows.length > PAGE ? `/staff/households?${new URLSearchParams([...query, ['before', shown.at(-1)!.id]])}` : null,
+      ...registerView({ rows, counts }, q, ctx.campaign, request.locale, request.staff!.role, unmasked),
     });
   }
 
