@@ -1,7 +1,7 @@
 import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { pageLimit } from '../db/paging.js';
 import type { Database } from '../db/schema.js';
 import type { HouseholdFlagKind, HouseholdsTable } from '../db/schema-households.js';
-import type { FlagSettings } from './flags.js';
 import type { PaymentInput } from './schema.js';
 
 // Every query of the household register. ID numbers leave here masked (id_masked) unless a
@@ -204,11 +204,11 @@ export interface RegisterFilter {
   recheck?: (typeof RECHECK_STATES)[number];
 }
 
-/** A page of the register, newest first by id, with each household's open flags (kinds). */
+/** A page of the register (and one row more: src/db/paging.ts), newest first by id, with each household's open flags (kinds). */
 export function listHouseholds(db: Db, f: RegisterFilter, page: { before?: string; size: number }) {
   let q = filtered(db, f);
   if (page.before) q = q.where('h.id', '<', page.before);
-  return q.orderBy('h.id', 'desc').limit(page.size + 1).execute();
+  return q.orderBy('h.id', 'desc').limit(pageLimit(page.size)).execute();
 }
 
 /** Every household the filter matches, in village and id order, for the (masked) export. */
@@ -279,7 +279,7 @@ export async function deleteStandard(db: Db, id: string): Promise<boolean> {
   const r = await db.deleteFrom('subsidy_standards').where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows) === 1;
 }
-export { recountVillages, refreshFlags, refreshHouseholdFlags, type PriorKeys } from './flag-refresh.js';
+export { recountVillages, refreshFlags, refreshHouseholdFlags, type PriorKeys } from './flags/repository.js';
 
 /** An uploaded file between its preview and its commit (sealed: it holds ID numbers). */
 export async function insertImport(

@@ -5,7 +5,7 @@ import type { Campaign } from '../campaign/schema.js';
 import type { Database } from '../db/schema.js';
 import { sealBytes, unsealBytes } from '../lib/seal.js';
 import { deriveKey } from '../lib/secret.js';
-import type { FlagSettings } from './flags.js';
+import type { FlagSettings } from './flags/kinds.js';
 import { DEFAULT_IMPORT_LIMITS, detectKind, ImportFileError, readHouseholdRows, type ImportLimits, type RowProblem } from './import-file.js';
 import { hashIdNumber, maskIdNumber, openIdNumber, storedIdNumber, type IdKeys } from './id-number.js';
 import {

@@ -3,7 +3,7 @@ import type { Campaign } from '../../campaign/schema.js';
 import type { Database } from '../../db/schema.js';
 import { barChart, stackedChart } from '../../dashboard/charts.js';
 import { sampleSize } from '../../lookback/sample.js';
-import { FLAG_KINDS } from '../flags.js';
+import { FLAG_KINDS } from '../flags/kinds.js';
 import { breakdowns, figuresByVillage, flagsByVillage, leadTotals, recheckTotals, registerRowsByVillage } from './repository.js';
 
 // The register at a glance (per village: households, share without an open flag, share re-checked

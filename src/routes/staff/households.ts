@@ -5,7 +5,7 @@ import type { StaffRole } from '../../db/schema.js';
 import type { HouseholdFlagKind } from '../../db/schema-households.js';
 import { HttpError } from '../../lib/errors.js';
 import { registerTable, registerXlsx } from '../../households/export.js';
-import { FLAG_KINDS } from '../../households/flags.js';
+import { FLAG_KINDS } from '../../households/flags/kinds.js';
 import { countFlagsByVillage, findFlags, findHistory, findHousehold, findLinkedLeads, findPayments, listHouseholds, RECHECK_STATES, type RegisterFilter } from '../../households/repository.js';
 import { clearFlagSchema, flagParamsSchema, householdIdSchema, registerQuerySchema, revealSchema, type RegisterQuery } from '../../households/schema.js';
 import { clearHouseholdFlag, exportRegister, exportRegisterUnmasked, revealIdNumber } from '../../households/service.js';
@@ -13,6 +13,7 @@ import type { Translate } from '../../i18n/index.js';
 import { findProblemRowsOfHousehold, findRechecksOfHousehold } from '../../rechecks/repository.js';
 import { ROUTE_ACCESS } from '../../staff/access.js';
 import { fieldErrors, type FieldError } from '../../lib/validation.js';
+import { toPage } from '../../db/paging.js';
 import type { StaffContext } from './context.js';
 
 // The household register (对象户台账) on the staff side: the list with its flags and exports, a
@@ -80,7 +81,7 @@ export function registerView(
       kinds: FLAG_KINDS.map((kind) => ({ kind, n: c?.kinds[kind] ?? 0 })),
     };
   });
-  const shown = data.rows.slice(0, PAGE);
+  const page = toPage(data.rows, PAGE, (last) => last.id);
   const query = filterQuery(filter);
   const errors = unmasked.errors ?? [];
   return {
@@ -91,7 +92,7 @@ export function registerView(
     villages,
     kinds: FLAG_KINDS.map((kind) => ({ kind, selected: kind === filter.flag })),
     recheckStates: RECHECK_STATES.map((id) => ({ id, selected: id === filter.recheck })),
-    rows: shown.map((r) => ({
+    rows: page.rows.map((r) => ({
       ...r,
       type: listName(campaign.register.householdTypes, r.household_type, locale),
       method: listName(campaign.register.methods, r.method, locale),
@@ -104,7 +105,7 @@ export function registerView(
     unmaskedReason: unmasked.reason ?? '',
     errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
     errorList: errors,
-    next: data.rows.length > PAGE ? `/staff/households?${new URLSearchParams([...query, ['before', shown.at(-1)!.id]])}` : null,
+    next: page.next ? `/staff/households?${new URLSearchParams([...query, ['before', page.next]])}` : null,
   };
 }
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { FLAG_KINDS } from '../../../src/households/flags.js';
+import { FLAG_KINDS } from '../../../src/households/flags/kinds.js';
 import { checkCharacter } from '../../../src/households/id-number.js';
 import { makeHouseholdSchema } from '../../../src/households/schema.js';
 import { commitImport, flagSettings, householdKeys } from '../../../src/households/service.js';

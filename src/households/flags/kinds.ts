@@ -1,4 +1,4 @@
-import type { HouseholdFlagKind } from '../db/schema-households.js';
+import type { HouseholdFlagKind } from '../../db/schema-households.js';
 
 // The register's flags: what each kind means is computed by the database (refreshFlags in
 // ./repository.ts); each is shown with its reason in plain words (catalog households.flags.<kind>).

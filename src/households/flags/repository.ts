@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
-import type { HouseholdsTable } from '../db/schema-households.js';
-import type { FlagSettings } from './flags.js';
+import type { Database } from '../../db/schema.js';
+import type { HouseholdsTable } from '../../db/schema-households.js';
+import type { FlagSettings } from './kinds.js';
 
 // The flags' queries (the repository's part that computes them), in the database, over a scope:
 // the households a change touched, every household sharing an ID number with one of them (the
