@@ -10,8 +10,8 @@ const DAY_MS = 86_400_000;
 const SHANGHAI_OFFSET_MS = 8 * 3_600_000; // UTC+8 all year since 1991
 
 /**
- * exceljs gives a date cell as a Date; the day is taken in Asia/Shanghai. A cell holding a
- * date-time of 16:00 or later (exceljs reads Excel's clock time as UTC) is read as the next day:
+ * The XLSX reader gives a date cell as a Date; the day is taken in Asia/Shanghai. A cell holding a
+ * date-time of 16:00 or later (Excel's clock time is read as UTC, as exceljs did) is read as the next day:
  * register dates are days, and the sheets seen carry no time.
  */
 export function shanghaiDate(d: Date): string {

@@ -4,9 +4,9 @@ import { ImportFileError } from './import-errors.js';
 // An XLSX is a zip, and a zip can declare a few kilobytes that inflate to gigabytes. Before any
 // parser touches it, the archive is checked three ways:
 //  1. the central directory: the sizes it declares, summed, and their ratio to the compressed ones;
-//  2. the local headers, walked the way the streaming unzipper (exceljs → unzipper.Parse) walks
-//     them, must describe the same entries at the same places — otherwise what we checked and what
-//     gets parsed could differ (a hidden entry inside another one's data);
+//  2. the local headers, walked the way a streaming unzipper (unzipper.Parse) walks them, must
+//     describe the same entries at the same places — otherwise what we checked and what another
+//     reader of the same file would parse could differ (a hidden entry inside another one's data);
 //  3. every entry is inflated once, counting and discarding, and must not exceed what it declared:
 //     the declared sizes are the sender's word, this is the proof.
 
