@@ -2,7 +2,7 @@ import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import type { SourceRow } from './import-csv.js';
 import { ImportFileError } from './import-errors.js';
 import { type Cell, MAX_COLUMNS } from './import-layout.js';
-import { attribute, attributes, type XmlHandler, XmlScanner, xmlText } from './xml-scan.js';
+import { attribute, attributes, MAX_PENDING, type XmlHandler, XmlScanner, XmlSyntaxError, xmlText } from './xml-scan.js';
 import { type CheckedEntry, guardZip } from './zip-guard.js';
 
 // The first worksheet of an XLSX, streamed row by row after the zip guard has passed: the parts
@@ -123,6 +123,12 @@ function readDateStyles(styles: string | null): boolean[] {
   return dates;
 }
 
+/** A cell's or shared string's text so far: Excel holds at most 32,767 characters in one, a cell of a megabyte is not a register's. */
+function capped(text: string): string {
+  if (text.length > MAX_PENDING) throw new XmlSyntaxError('cell too long');
+  return text;
+}
+
 /** Text of <t> elements, phonetic runs (<rPh>) left out: a shared string's <si> or a cell's <is>. */
 class RunText {
   private depthPh = 0;
@@ -140,7 +146,7 @@ class RunText {
   }
 
   text(raw: string): void {
-    if (this.inT) this.raw += raw;
+    if (this.inT) this.raw = capped(this.raw + raw);
   }
 
   take(): string {
@@ -262,8 +268,8 @@ class SheetRows implements XmlHandler {
 
   text(raw: string): void {
     if (this.inline) this.inline.text(raw);
-    else if (this.capture === 'v') this.v += raw;
-    else if (this.capture === 'f') this.f += raw;
+    else if (this.capture === 'v') this.v = capped(this.v + raw);
+    else if (this.capture === 'f') this.f = capped(this.f + raw);
   }
 
   close(name: string): void {

@@ -13,6 +13,13 @@ export interface XmlHandler {
 
 export class XmlSyntaxError extends Error {}
 
+/**
+ * The most an unfinished tag, comment or CDATA section may hold while the rest of it is awaited:
+ * text is reported as it comes, so only these wait, and a part made of one endless tag would
+ * otherwise be scanned again with every chunk.
+ */
+export const MAX_PENDING = 1024 * 1024;
+
 // From just after '<' to the '>' that ends the tag, quoted attribute values may hold '>'.
 const TAG_END = /[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>/y;
 
@@ -99,6 +106,7 @@ export class XmlScanner {
       }
     }
     this.buf = pos < end ? buf.slice(pos) : '';
+    if (this.buf.length > MAX_PENDING) throw new XmlSyntaxError('tag too long');
   }
 
   /** The end of the part: an unfinished tag is an error. */

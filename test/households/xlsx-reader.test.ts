@@ -154,3 +154,10 @@ t.test('a household row from a hand-written workbook imports as from exceljs', a
 t.test('a broken sheet is malformed, not a crash', async (t) => {
   await t.rejects(cells(book({ sheets: { 'sheet1.xml': '<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2" t="s' } })), { code: 'malformed' });
 });
+
+t.test('an endless tag or cell is malformed, not a memory sink', async (t) => {
+  const long = 'a'.repeat(2 * 1024 * 1024);
+  await t.rejects(cells(book({ stored: true, sheets: { 'sheet1.xml': `<row r="1"><c r="A1" x="${long}"><v>1</v></c></row>` } })), { code: 'malformed' }, 'a 2 MB tag');
+  await t.rejects(cells(book({ stored: true, sheets: { 'sheet1.xml': `<row r="1"><c r="A1" t="inlineStr"><is><t>${long}</t></is></c></row>` } })), { code: 'malformed' }, 'a 2 MB cell');
+  await t.rejects(cells(book({ stored: true, strings: [`<si><t>${long}</t></si>`], sheets: { 'sheet1.xml': '<row r="1"><c r="A1" t="s"><v>0</v></c></row>' } })), { code: 'malformed' }, 'a 2 MB shared string');
+});
