@@ -8,12 +8,12 @@ import { registerCsv, registerXlsx } from './lib/register.js';
 // first sheet (`rows`), or the import's whole file reader (`import`: layout, values, schema).
 //   tsx bench/xlsx-read.ts <file.xlsx> [rows|import] [households]
 // The file is written first (bench/lib/register.ts: inline strings) when it does not exist; a
-// file named .csv is the same register as CSV, read by the import (any mode), for comparison.
+// file named .sst.xlsx gets shared strings, as Excel saves; a file named .csv is the same register as CSV, read by the import (any mode), for comparison.
 
 const [file = '/tmp/register-100k.xlsx', mode = 'rows', count = '100000'] = process.argv.slice(2);
 const campaign = loadCampaign(new URL('../config/campaign.json', import.meta.url).pathname);
 const csv = file.endsWith('.csv');
-if (!existsSync(file)) writeFileSync(file, csv ? registerCsv(campaign, 0, Number(count)) : await registerXlsx(campaign, 0, Number(count)));
+if (!existsSync(file)) writeFileSync(file, csv ? registerCsv(campaign, 0, Number(count)) : await registerXlsx(campaign, 0, Number(count), file.endsWith('.sst.xlsx')));
 const bytes = readFileSync(file);
 const rssBefore = process.memoryUsage().rss;
 const started = performance.now();

@@ -55,12 +55,12 @@ export function registerCsv(campaign: Campaign, first: number, rows: number): Bu
   return Buffer.from(lines.join('\r\n') + '\r\n');
 }
 
-/** An XLSX of the same layout, written as a streaming writer writes it (inline strings). */
-export async function registerXlsx(campaign: Campaign, first: number, rows: number): Promise<Buffer> {
+/** An XLSX of the same layout, written as a streaming writer writes it (inline strings; shared strings, as Excel saves, if asked). */
+export async function registerXlsx(campaign: Campaign, first: number, rows: number, useSharedStrings = false): Promise<Buffer> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false });
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings });
   const ws = wb.addWorksheet('台账');
   ws.addRow(HEADER).commit();
   for (let n = first; n < first + rows; n++) ws.addRow(sheetRow(campaign, n)).commit();
