@@ -161,3 +161,8 @@ t.test('an endless tag or cell is malformed, not a memory sink', async (t) => {
   await t.rejects(cells(book({ stored: true, sheets: { 'sheet1.xml': `<row r="1"><c r="A1" t="inlineStr"><is><t>${long}</t></is></c></row>` } })), { code: 'malformed' }, 'a 2 MB cell');
   await t.rejects(cells(book({ stored: true, strings: [`<si><t>${long}</t></si>`], sheets: { 'sheet1.xml': '<row r="1"><c r="A1" t="s"><v>0</v></c></row>' } })), { code: 'malformed' }, 'a 2 MB shared string');
 });
+
+t.test('ISO dates (t="d", strict Open XML) as UTC', async (t) => {
+  const bytes = book({ sheets: { 'sheet1.xml': '<row r="1"><c r="A1" t="d"><v>2019-10-15</v></c><c r="B1" t="d"><v>2019-10-15T08:30:00</v></c><c r="C1" t="d"><v>not a date</v></c></row>' } });
+  t.same(await cells(bytes), [{ row: 1, cells: [new Date('2019-10-15T00:00:00Z'), new Date('2019-10-15T08:30:00Z'), null] }]);
+});
