@@ -282,15 +282,29 @@ export async function deleteStandard(db: Db, id: string): Promise<boolean> {
 export { recountVillages, refreshFlags, refreshHouseholdFlags, type PriorKeys } from './flags/repository.js';
 
 /** An uploaded file between its preview and its commit (sealed: it holds ID numbers). */
+/**
+ * Sealed import files go to and from the database in slices: one 20 MB bytea parameter costs the
+ * driver three growing copies of it, and one 20 MB bytea result a 40 MB hex string and its parse,
+ * all at once on top of the file itself (issue 12: a 100,000-row CSV is 19 MB).
+ */
+export const FILE_SLICE = 4 * 1024 * 1024;
+
 export async function insertImport(
   db: Db,
   i: { digest: Buffer; kind: 'csv' | 'xlsx'; sealed: Buffer; rows: number; uploadedBy: string },
 ): Promise<string> {
   const r = await db
     .insertInto('household_imports')
-    .values({ file_digest: i.digest, file_kind: i.kind, file_sealed: i.sealed, row_count: i.rows, uploaded_by: i.uploadedBy })
+    .values({ file_digest: i.digest, file_kind: i.kind, file_sealed: i.sealed.subarray(0, FILE_SLICE), row_count: i.rows, uploaded_by: i.uploadedBy })
     .returning('id')
     .executeTakeFirstOrThrow();
+  for (let at = FILE_SLICE; at < i.sealed.length; at += FILE_SLICE) {
+    await db
+      .updateTable('household_imports')
+      .set({ file_sealed: sql<Buffer>`file_sealed || ${i.sealed.subarray(at, at + FILE_SLICE)}` })
+      .where('id', '=', r.id)
+      .execute();
+  }
   return r.id;
 }
 
@@ -298,11 +312,24 @@ export async function insertImport(
 export function findPendingImport(db: Db, id: string) {
   return db
     .selectFrom('household_imports')
-    .select(['id', 'file_kind', 'file_sealed', 'row_count', 'uploaded_by'])
+    .select(['id', 'file_kind', 'row_count', 'uploaded_by'])
+    .select(sql<number | null>`octet_length(file_sealed)`.as('file_bytes'))
     .where('id', '=', id)
     .where('status', '=', 'preview')
     .forUpdate()
     .executeTakeFirst();
+}
+
+/** The sealed copy of an import (its length from findPendingImport), slice by slice. */
+export async function* readSealedFile(db: Db, id: string, bytes: number): AsyncGenerator<Buffer> {
+  for (let at = 0; at < bytes; at += FILE_SLICE) {
+    const r = await db
+      .selectFrom('household_imports')
+      .select(sql<Buffer>`substring(file_sealed from ${at + 1} for ${FILE_SLICE})`.as('slice'))
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    yield r.slice;
+  }
 }
 
 export async function closeImport(db: Db, id: string, status: 'committed' | 'discarded', summary: Record<string, unknown>): Promise<void> {

@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { recordAudit } from '../audit/service.js';
 import type { Campaign } from '../campaign/schema.js';
 import type { Database } from '../db/schema.js';
-import { sealBytes, unsealBytes } from '../lib/seal.js';
+import { sealBytes, unsealSlices } from '../lib/seal.js';
 import { deriveKey } from '../lib/secret.js';
 import type { FlagSettings } from './flags/kinds.js';
 import { DEFAULT_IMPORT_LIMITS, detectKind, ImportFileError, readHouseholdRows, type ImportLimits, type RowProblem } from './import-file.js';
@@ -18,6 +18,7 @@ import {
   replacePaymentsOf,
   type HistoryEntry,
   findPendingImport,
+  readSealedFile,
   findHousehold,
   findPayments,
   findSealedId,
@@ -293,11 +294,13 @@ export async function commitPreviewedImport(
   try {
     return await db.transaction().execute(async (trx) => {
       const pending = await findPendingImport(trx, importId);
-      if (!pending?.file_sealed) return null;
-      const bytes = unsealBytes(keys.seal, pending.file_sealed);
+      if (!pending?.file_bytes) return null;
+      // Opened as it is read: the sealed copy never exists whole beside the plain file.
+      const bytes = await unsealSlices(keys.seal, pending.file_bytes, readSealedFile(trx, importId, pending.file_bytes));
+      const kind = pending.file_kind;
       // Streamed into the transaction; a row that now has a problem rolls it all back.
       async function* inputs() {
-        for await (const row of readHouseholdRows(bytes, pending!.file_kind, campaign)) {
+        for await (const row of readHouseholdRows(bytes, kind, campaign)) {
           if (!('input' in row)) throw stale;
           yield row.input;
         }
