@@ -54,6 +54,21 @@ export async function insertHousehold(db: Db, row: NewHousehold): Promise<string
 }
 
 /** Many records in one statement; returns each one's id with its import key (rows may come back in any order). */
+/** How many households the planner believes the register holds (pg_class's estimate; -1 or 0 before any ANALYZE). */
+export async function estimatedHouseholds(db: Db): Promise<number> {
+  const r = await sql<{ n: number }>`SELECT reltuples::float8 AS n FROM pg_class WHERE oid = 'households'::regclass`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/**
+ * Fresh statistics for the tables an import writes, its own uncommitted rows included (ANALYZE
+ * counts them inside the transaction), so the next batches' statements are planned for the
+ * register's real size.
+ */
+export async function analyzeRegister(db: Db): Promise<void> {
+  await sql`ANALYZE households, household_payments`.execute(db);
+}
+
 export async function insertHouseholds(db: Db, rows: NewHousehold[]) {
   if (rows.length === 0) return [];
   return db.insertInto('households').values(rows).returning(['id', 'village', 'id_hash', 'programme_year']).execute();
