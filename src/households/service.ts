@@ -224,18 +224,35 @@ async function storeAll(
   // batch (85 s for 100,000 rows into an empty register, 2026-12-07). So the statistics are
   // refreshed each time the rows created reach the register's size as last estimated.
   let analyzeAt = Math.max(IMPORT_BATCH, await estimatedHouseholds(trx));
-  for await (const input of rows) {
-    batch.push(input);
-    if (batch.length === IMPORT_BATCH) {
-      await storeBatch(trx, keys, actorId, batch, importId, summary, touched);
-      batch = [];
-      if (summary.created >= analyzeAt) {
-        await analyzeRegister(trx);
-        analyzeAt = 2 * summary.created;
+  const store = async (rows: HouseholdInput[]) => {
+    await storeBatch(trx, keys, actorId, rows, importId, summary, touched);
+    if (summary.created >= analyzeAt) {
+      await analyzeRegister(trx);
+      analyzeAt = 2 * summary.created;
+    }
+  };
+  // The next batch is read (parsed and checked, CPU in this process) while the database stores the
+  // last one: one batch in flight at a time, in order, on the transaction's connection. Its outcome
+  // is held as a value (the error, or null) so a failure waits for the loop without going unhandled.
+  let inFlight: Promise<unknown> = Promise.resolve(null);
+  const settled = async () => {
+    const failure = await inFlight;
+    if (failure) throw failure;
+  };
+  try {
+    for await (const input of rows) {
+      batch.push(input);
+      if (batch.length === IMPORT_BATCH) {
+        await settled();
+        inFlight = store(batch).then(() => null, (err: unknown) => err ?? new Error('import batch failed'));
+        batch = [];
       }
     }
+  } finally {
+    // Also when the file stopped reading clean: the batch in flight settles before the rollback.
+    await settled();
   }
-  await storeBatch(trx, keys, actorId, batch, importId, summary, touched);
+  await store(batch);
   if (touched.households.length > 0) await refreshHouseholdFlags(trx, touched.households, settings, touched.prior);
   await recordAudit(trx, { actorId, action: 'household.import', detail: { importId, ...summary } });
   return summary;

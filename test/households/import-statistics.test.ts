@@ -7,8 +7,9 @@ import { commitImport, flagSettings, householdKeys, IMPORT_BATCH } from '../../s
 import { campaign, testApp, TEST_SECRET } from '../support/app.js';
 import { addStaff } from '../support/staff.js';
 
-// A large import into an empty register refreshes the planner's statistics as it grows, so its
-// later batches are not planned for an empty table (src/households/service.ts storeAll).
+// A large import: it refreshes the planner's statistics as it grows, so its
+// later batches are not planned for an empty table, and reads a batch while the last is stored,
+// all in one transaction (src/households/service.ts storeAll).
 
 const schema = makeHouseholdSchema(() => campaign);
 
@@ -35,4 +36,17 @@ t.test('the statistics follow the register while an import fills it', async (t) 
   t.ok((await estimatedHouseholds(db)) >= 2 * IMPORT_BATCH, 'the planner knows the rows the import created');
   const payments = await sql<{ n: number }>`SELECT count(*)::int AS n FROM household_payments`.execute(db);
   t.equal(payments.rows[0]!.n, rows.length, 'every payment stored');
+});
+
+t.test('a file that stops reading clean after batches were stored changes nothing', async (t) => {
+  const ta = await testApp(t);
+  const db = ta.database.db;
+  const clerk = await addStaff(ta, 'clerk1', 'clerk');
+  function* rows() {
+    for (let i = 0; i < 2 * IMPORT_BATCH + 500; i++) yield household(i);
+    throw new Error('row 2501 no longer reads clean');
+  }
+  await t.rejects(commitImport(db, householdKeys(TEST_SECRET), flagSettings(campaign), clerk.id, rows()), /no longer reads clean/);
+  const stored = await sql<{ n: number }>`SELECT (SELECT count(*) FROM households)::int + (SELECT count(*) FROM household_payments)::int AS n`.execute(db);
+  t.equal(stored.rows[0]!.n, 0, 'the batches stored before the failure were rolled back');
 });
