@@ -48,6 +48,18 @@ t.test('charLength counts characters, not UTF-16 units or bytes', async (t) => {
   t.equal(charLength(''), 0);
 });
 
+t.test('charLength: the quick count of plain text agrees with counting graphemes', async (t) => {
+  const graphemes = (s: string) => [...new Intl.Segmenter('zh', { granularity: 'grapheme' }).segment(s)].length;
+  const samples = [
+    '户主姓名', '3组', 'Zhang Wei', '拆除重建，修缮加固。', '２０２０年', 'café', '「公示」', '㐀㐁',
+    // Not plain: each goes the slow way and still counts right.
+    'e\u0301', '👨‍👩‍👧', '🇨🇳', '第一行\r\n第二行', '𠀀', '汉\u200d字',
+  ];
+  for (const s of samples) t.equal(charLength(s), graphemes(s), JSON.stringify(s));
+  t.equal(charLength('e\u0301'), 1, 'a letter with a combining accent is one character');
+  t.equal(charLength('a\r\nb'), 3, 'CR LF is one character');
+});
+
 t.test('phoneSchema: mobiles, landlines and local numbers as people write them', async (t) => {
   const valid: [string, string][] = [
     ['13812345678', '13812345678'],
