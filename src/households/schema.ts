@@ -34,12 +34,31 @@ export function parseYuan(input: string): string | null {
   return (cents / 100).toFixed(2);
 }
 
+const plainName = (text: string) => toHalfWidth(text).replace(/\s+/g, '').toLowerCase();
+
+// Each list's names, made plain once: the import looks up two list items on every row.
+const listIndexes = new WeakMap<readonly RegisterListItem[], Map<string, RegisterListItem>>();
+
+function listIndex(items: readonly RegisterListItem[]): Map<string, RegisterListItem> {
+  let index = listIndexes.get(items);
+  if (!index) {
+    index = new Map();
+    for (const item of items) {
+      for (const name of [item.key, item.name['zh-CN'], item.name.en, ...item.aliases]) {
+        const plain = plainName(name);
+        if (!index.has(plain)) index.set(plain, item);
+      }
+    }
+    listIndexes.set(items, index);
+  }
+  return index;
+}
+
 /** A list item (household type, method, archive item) by key, name in either language, or alias. */
 export function findListItem(items: readonly RegisterListItem[], input: string): RegisterListItem | undefined {
-  const plain = (text: string) => toHalfWidth(text).replace(/\s+/g, '').toLowerCase();
-  const s = plain(input);
+  const s = plainName(input);
   if (!s) return undefined;
-  return items.find((i) => [i.key, i.name['zh-CN'], i.name.en, ...i.aliases].some((name) => plain(name) === s));
+  return listIndex(items).get(s);
 }
 
 const blank = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');

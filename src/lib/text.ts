@@ -19,8 +19,11 @@ export function cleanText(input: string): CleanText {
   return { text: text.trim(), stripped: text !== normalized, undecodable: text.includes('\uFFFD') };
 }
 
+const WIDE = /[\uFF01-\uFF5E\u3000]/;
+
 /** Full-width digits and signs (１２３，．－) become ASCII; everything else is left as typed. */
 export function toHalfWidth(input: string): string {
+  if (!WIDE.test(input)) return input;
   return input.replace(/[\uFF01-\uFF5E]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
 }
 
