@@ -1,20 +1,37 @@
-import { createCipheriv, createDecipheriv, randomBytes, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync, type DecipherGCM } from 'node:crypto';
 
 // AES-256-GCM: 12-byte random nonce | 16-byte tag | ciphertext, in one buffer.
 
-const HEAD = 28;
+const NONCE = 12;
+const HEAD = NONCE + 16;
 /** Large files (a 20 MB register import) are run through the cipher a slice at a time into one buffer, so only one copy of the output ever exists. */
 const SLICE = 1024 * 1024;
 
+// Nonces are cut from one buffer of the system's random bytes, refilled when used up: each call
+// into the random source costs more than the sealing of a short value (a status page's view token,
+// a form token), and a slice of one fill is as unpredictable as a fill of its own. Each nonce is
+// copied out before the buffer can be refilled, and no slice is handed out twice.
+const nonces = Buffer.alloc(NONCE * 512);
+let nextNonce = nonces.length;
+
+function nonce(): Buffer {
+  if (nextNonce === nonces.length) {
+    randomFillSync(nonces);
+    nextNonce = 0;
+  }
+  const at = nextNonce;
+  nextNonce += NONCE;
+  return nonces.subarray(at, at + NONCE);
+}
+
 export function sealBytes(key: Buffer, plaintext: Buffer): Buffer {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
   const out = Buffer.allocUnsafe(HEAD + plaintext.length);
-  iv.copy(out, 0);
+  nonce().copy(out, 0);
+  const cipher = createCipheriv('aes-256-gcm', key, out.subarray(0, NONCE));
   // GCM is a stream mode: update() returns as many bytes as it takes, final() only the tag.
   for (let at = 0; at < plaintext.length; at += SLICE) cipher.update(plaintext.subarray(at, at + SLICE)).copy(out, HEAD + at);
   cipher.final();
-  cipher.getAuthTag().copy(out, 12);
+  cipher.getAuthTag().copy(out, NONCE);
   return out;
 }
 

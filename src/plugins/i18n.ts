@@ -21,7 +21,8 @@ export default fp(
     app.decorate('translators', translators);
     app.decorateRequest('locale', 'zh-CN');
     app.decorateRequest('t', null as unknown as Translate);
-    app.addHook('onRequest', async (request, reply) => {
+    // Callback style, as in security.ts: every request runs it.
+    app.addHook('onRequest', (request, reply, done) => {
       const query = (request.query as Record<string, unknown> | undefined)?.lang;
       request.locale = pickLocale(query, request.cookies.lang, request.headers['accept-language']);
       request.t = translators[request.locale];
@@ -36,6 +37,7 @@ export default fp(
           secure: opts.secureCookies,
         });
       }
+      done();
     });
   },
   { name: 'i18n', dependencies: ['@fastify/cookie'] },

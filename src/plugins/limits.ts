@@ -78,8 +78,16 @@ function countedAddress(ip: string): string {
  */
 export default fp(
   async (app, opts: LimitsOptions) => {
-    const key = (request: FastifyRequest) =>
-      createHmac('sha256', opts.addressKey).update(countedAddress(request.ip)).digest('base64url').slice(0, 22);
+    // Worked out once per request: a lookup asks for it for its counter and again for the block list.
+    const keys = new WeakMap<FastifyRequest, string>();
+    const key = (request: FastifyRequest) => {
+      let k = keys.get(request);
+      if (k === undefined) {
+        k = createHmac('sha256', opts.addressKey).update(countedAddress(request.ip)).digest('base64url').slice(0, 22);
+        keys.set(request, k);
+      }
+      return k;
+    };
 
     const shared = opts.redis ? await connectSharedRedis(opts.redis.url, app.log) : null;
     if (shared) app.addHook('onClose', async () => shared.close());

@@ -62,9 +62,11 @@ const UNLISTED = /^\/(staff|status|api\/v1\/status)(\/|\?|$)/;
 export default fp(
   async (app, opts: { headers: Record<string, string> }) => {
     const { headers } = opts;
-    app.addHook('onRequest', async (request, reply) => {
+    // Callback style: every request runs it, and a callback hook costs Fastify no promise.
+    app.addHook('onRequest', (request, reply, done) => {
       reply.headers(headers);
       if (UNLISTED.test(request.url)) reply.header('x-robots-tag', 'noindex, nofollow');
+      done();
     });
   },
   { name: 'security' },
