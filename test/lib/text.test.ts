@@ -147,6 +147,26 @@ t.test('parseFormBody decodes forms as browsers do: bad UTF-8 becomes U+FFFD', a
   t.equal(body.__proto__, 'x');
 });
 
+t.test('parseFormBody reads a body without escapes exactly as URLSearchParams does', async (t) => {
+  const bodies = ['code=1234+5678+9012+3456+7890', 'a=1&&b=&=x&c&d==e&a=2', '', '&', 'k+1=v+2+&x=协调+费', 'lang=en&code=１２３'];
+  // And bodies made of the characters that matter to the format.
+  const alphabet = ['a', 'b', '=', '&', '+', ' ', '协', '1'];
+  let seed = 7;
+  for (let i = 0; i < 500; i++) {
+    let body = '';
+    for (let n = 0; n < 12; n++) body += alphabet[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % alphabet.length];
+    bodies.push(body);
+  }
+  for (const body of bodies) {
+    const expected: Record<string, string | string[]> = {};
+    for (const [k, v] of new URLSearchParams(body)) {
+      const prev = expected[k];
+      expected[k] = prev === undefined ? v : [prev, v].flat();
+    }
+    t.same({ ...parseFormBody(body) }, expected, body);
+  }
+});
+
 t.test('emoji built with joiners are kept and count as one character each', async (t) => {
   const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}';
   t.same(cleanText(`${family}好`), { text: `${family}好`, stripped: false, undecodable: false });
