@@ -118,6 +118,50 @@ export async function measure(
   return f;
 }
 
+/**
+ * Targets compared with each other (an endpoint and its ceilings), measured in turns: after each
+ * one's warm-up, `slices` rounds in which every target runs for duration/slices seconds, the order
+ * reversed every other round. Each target's figures sum its slices. On a machine whose speed
+ * drifts (a shared host), one 10 s run after another gave ratios 20% apart from one bench run to
+ * the next; in turns, every target sees the same drift.
+ */
+export async function measureInTurns(
+  targets: { target: Target; serverPid: number }[],
+  opts: { connections: number; warmup: number; duration: number; slices: number },
+): Promise<Figures[]> {
+  for (const { target } of targets) {
+    if (opts.warmup > 0) await run(target, opts.connections, opts.warmup);
+  }
+  const sums = targets.map(() => ({ runs: [] as Run[], cpu: [] as { use: CpuUse; requests: number }[] }));
+  const seconds = Math.max(1, Math.round(opts.duration / opts.slices));
+  for (let round = 0; round < opts.slices; round++) {
+    const order = targets.map((_, i) => i);
+    if (round % 2 === 1) order.reverse();
+    for (const i of order) {
+      const cpu = startCpu(targets[i]!.serverPid);
+      const r = await run(targets[i]!.target, opts.connections, seconds);
+      sums[i]!.runs.push(r);
+      sums[i]!.cpu.push({ use: cpu.stop(r.latencies.length), requests: r.latencies.length });
+    }
+  }
+  return targets.map(({ target }, i) => {
+    const { runs, cpu } = sums[i]!;
+    const latencies = new Float64Array(runs.reduce((n, r) => n + r.latencies.length, 0));
+    let at = 0;
+    for (const r of runs) {
+      latencies.set(r.latencies, at);
+      at += r.latencies.length;
+    }
+    const total = (key: '2xx' | 'duration' | 'errors' | 'non2xx') => runs.reduce((n, r) => n + r.result[key], 0);
+    const result = { '2xx': total('2xx'), duration: total('duration'), errors: total('errors'), non2xx: total('non2xx') } as autocannon.Result;
+    const f = figures(target.name, { result, latencies });
+    const requests = cpu.reduce((n, c) => n + c.requests, 0);
+    const mean = (key: keyof CpuUse) => cpu.reduce((n, c) => n + c.use[key] * (key === 'busy' ? 1 / cpu.length : c.requests / requests), 0);
+    f.cpu = { server: mean('server'), postgres: mean('postgres'), loadGenerator: mean('loadGenerator'), other: mean('other'), busy: mean('busy') };
+    return f;
+  });
+}
+
 /** Several targets at once (e.g. lookups and submissions side by side), each with its own connections. */
 export async function measureTogether(
   targets: { target: Target; connections: number }[],
