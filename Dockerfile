@@ -24,6 +24,8 @@ COPY public ./public
 COPY locales ./locales
 COPY migrations ./migrations
 COPY config ./config
+# A new embedded data folder starts from this initdb'ed cluster (src/db/initdb-template.ts).
+COPY vendor ./vendor
 USER node
 EXPOSE 3000
 # node directly (not npm) so SIGTERM reaches the server and it shuts down gracefully; V8's flag as

@@ -71,7 +71,7 @@ export interface BenchResult {
   /** Report form submissions with one photo, measured last on the same app (bench/lib/uploads.ts). */
   uploads: UploadFigures;
   embedded?: {
-    /** VmHWM of the first start on an empty data folder (initdb + migrations + seeding). */
+    /** VmHWM of the first start on an empty data folder (the bundled initdb template, migrations, seeding). */
     firstStartHwm: number;
     /** `npm start` on the existing data folder to the first 200 on /. */
     coldStartMs: number;
@@ -210,7 +210,7 @@ function embeddedVerdicts(e: NonNullable<BenchResult['embedded']>): Verdict[] {
       detail: `${mb(e.peakUnderLoad)} highest sample, ${mb(e.hwm)} VmHWM (${mb(e.idle)} once started)`,
     },
     {
-      label: `embedded first start (initdb) < ${mb(EMBEDDED_FIRST_START_LIMIT)}`,
+      label: `embedded first start (empty data folder) < ${mb(EMBEDDED_FIRST_START_LIMIT)}`,
       met: e.firstStartHwm < EMBEDDED_FIRST_START_LIMIT,
       detail: `${mb(e.firstStartHwm)} VmHWM`,
     },
@@ -405,7 +405,7 @@ export function markdown(r: BenchResult): string {
   }
   if (r.embedded) {
     const e = r.embedded;
-    out.push(`| embedded (PGlite), first start on an empty data folder (initdb), VmHWM | ${mb(e.firstStartHwm)} |`);
+    out.push(`| embedded (PGlite), first start on an empty data folder (bundled initdb template), VmHWM | ${mb(e.firstStartHwm)} |`);
     out.push(`| embedded (PGlite), restarted, once started | ${mb(e.idle)} |`);
     out.push(`| embedded (PGlite), restarted, highest sample during its load | ${mb(e.peakUnderLoad)} |`);
     out.push(`| embedded (PGlite), restarted, VmHWM | ${mb(e.hwm)} |`);

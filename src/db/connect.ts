@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { EMBEDDED_SHARED_BUFFERS_MB, type DatabaseConfig } from '../config.js';
+import { initdbArgs, initdbTemplate } from './initdb-template.js';
 import type { Database } from './schema.js';
 
 // The only module that knows whether the database is a PostgreSQL server (pg) or the embedded
@@ -83,15 +84,18 @@ export function connectPgliteCopy(archive: Blob): Promise<DatabaseHandle> {
 /**
  * A PGlite instance on `dataDir` (in memory when null), with the extensions the migrations need.
  * The caller holds the folder's lock (lockDataDir). `loadDataDir` fills a new folder from an
- * archive made by `dumpDataDir` (src/db/backup.ts).
+ * archive made by `dumpDataDir` (src/db/backup.ts); without one, a new folder starts from the
+ * bundled initdb template (src/db/initdb-template.ts).
  */
 export async function createPglite(dataDir: string | null, loadDataDir?: Blob, sharedBuffersMb = EMBEDDED_SHARED_BUFFERS_MB): Promise<PGlite> {
   const { PGlite } = await import('@electric-sql/pglite');
   // pg_trgm serves the queue's text search and similar leads (migrations/008), as on a server.
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+  const archive = loadDataDir ?? (dataDir && existsSync(join(dataDir, 'PG_VERSION')) ? undefined : initdbTemplate());
   const pglite = new PGlite({
     ...(dataDir ? { dataDir } : {}),
-    ...(loadDataDir ? { loadDataDir } : {}),
+    ...(archive ? { loadDataDir: archive } : {}),
+    initDbStartParams: initdbArgs(sharedBuffersMb),
     extensions: { pg_trgm },
     // PGlite's own start parameters, plus a page cache sized for a small office's database: the
     // operating system caches the data folder's files as well.
