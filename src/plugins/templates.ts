@@ -80,14 +80,23 @@ export function loadTemplates(dir = VIEWS): Templates {
   const catalogs = loadCatalogs();
   const names = templateFiles(dir);
   const sources = new Map(names.map((name) => [name, readFileSync(`${dir}${name}.hbs`, 'utf8')]));
+  const layout = sources.get('layout') ?? '{{{body}}}';
   const compiled = Object.fromEntries(
     LOCALES.map((locale) => {
       const hbs = engine(locale, catalogs[locale]);
+      const options: Parameters<typeof hbs.compile>[1] = {
+        // Handlebars indents every line a partial writes by the indentation of its {{> tag}},
+        // the lines of what was typed into a <textarea> included: a description sent back with an
+        // error gained two spaces per line, and kept them when sent again.
+        preventIndent: true,
+        knownHelpers: Object.fromEntries(Object.keys(hbs.helpers).map((helper) => [helper, true])),
+      };
       const pages = new Map<string, Handlebars.TemplateDelegate>();
       for (const [name, source] of sources) {
-        const template = hbs.compile(withStaticTexts(source, catalogs[locale]));
-        if (name.startsWith('partials/')) hbs.registerPartial(name.slice('partials/'.length), template);
-        else pages.set(name, template);
+        if (name.startsWith('partials/')) hbs.registerPartial(name.slice('partials/'.length), hbs.compile(withStaticTexts(source, catalogs[locale]), options));
+        // Each page is compiled into the layout, where {{{body}}} stands: one template call per
+        // page view instead of two (each call sets Handlebars' helpers up anew).
+        else if (name !== 'layout') pages.set(name, hbs.compile(withStaticTexts(layout.replace('{{{body}}}', () => source), catalogs[locale]), options));
       }
       return [locale, pages];
     }),
@@ -95,10 +104,9 @@ export function loadTemplates(dir = VIEWS): Templates {
 
   return {
     render(locale, name, data) {
-      const pages = compiled[locale];
-      const page = pages.get(name);
+      const page = compiled[locale].get(name);
       if (!page) throw new Error(`No template views/${name}.hbs`);
-      return pages.get('layout')!({ ...data, body: page(data) });
+      return page(data);
     },
   };
 }

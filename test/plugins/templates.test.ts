@@ -31,3 +31,15 @@ t.test('a literal {{t "key"}} renders as the helper renders it, escaped, in each
   t.notMatch(en.split('|')[0]!, /'/);
   t.throws(() => templates.render('en', 'nowhere', {}), /No template views\/nowhere\.hbs/);
 });
+
+t.test('a partial called indented writes its lines as they are, and each page sits in the layout', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'views-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'partials'));
+  writeFileSync(join(dir, 'layout.hbs'), '<title>{{title}}</title>\n<main>\n{{{body}}}\n</main>\n');
+  writeFileSync(join(dir, 'partials', 'box.hbs'), '<textarea>{{text}}</textarea>\n');
+  writeFileSync(join(dir, 'page.hbs'), '<form>\n    {{> box}}\n</form>\n');
+  const templates = loadTemplates(`${dir}/`);
+  const html = templates.render('zh-CN', 'page', { title: 'T', text: 'one\ntwo\n  three' });
+  t.equal(html, '<title>T</title>\n<main>\n<form>\n    <textarea>one\ntwo\n  three</textarea>\n</form>\n\n</main>\n');
+});

@@ -248,3 +248,16 @@ t.test('HTML typed into fields is stored as typed and always shown escaped', asy
   t.equal(row.description, description);
   t.equal(await count(), 1);
 });
+
+t.test('a description of several lines comes back line for line, and is stored so when sent again', async (t) => {
+  const count = await counter();
+  // The textarea sits in a partial written indented ({{> report-fields}}): Handlebars once
+  // indented each of its lines, so every re-shown line after the first gained two spaces.
+  const description = '村干部收了协调费，\n每户五百元。\n  这一行本来就有两个空格。';
+  const res = await post({ description });
+  expectError(t, res, 'category', zh('errors.category.required'));
+  t.equal(textarea(res.body), description, 'every line as typed');
+  t.equal((await post({ ...VALID_REPORT, description: textarea(res.body)! })).statusCode, 200, 'sent again as shown');
+  t.equal((await lastRow()).description, description, 'stored as first typed');
+  t.equal(await count(), 1);
+});
