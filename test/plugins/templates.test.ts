@@ -1,22 +1,31 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { loadCatalogs } from '../../src/i18n/index.js';
 import { loadTemplates } from '../../src/plugins/templates.js';
 
 // Catalog texts named by a literal key are written into the templates at start-up: the page must
 // come out exactly as the {{t}} helper would have written it, escaping included.
 
-t.test('a literal {{t "key"}} renders as the helper renders it, escaped, in each language', async (t) => {
+/** A views folder of its own for one test: the layout, pages and partials by file name. */
+function viewsDir(t: Test, files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'views-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'partials'));
-  writeFileSync(join(dir, 'layout.hbs'), '<main>{{{body}}}</main>');
-  writeFileSync(join(dir, 'partials', 'note.hbs'), '[{{t "home.wayVisit"}}]');
-  // The same text through the substitution, through the helper (a hash keeps it a call), and in a partial.
-  writeFileSync(join(dir, 'page.hbs'), '{{t "home.wayVisit"}}|{{t "home.wayVisit" x=1}}|{{> note}}|{{t "no.such.key"}}');
-  const templates = loadTemplates(`${dir}/`);
+  for (const [name, source] of Object.entries(files)) writeFileSync(join(dir, name), source);
+  return `${dir}/`;
+}
+
+t.test('a literal {{t "key"}} renders as the helper renders it, escaped, in each language', async (t) => {
+  const templates = loadTemplates(
+    viewsDir(t, {
+      'layout.hbs': '<main>{{{body}}}</main>',
+      'partials/note.hbs': '[{{t "home.wayVisit"}}]',
+      // The same text through the substitution, through the helper (a hash keeps it a call), and in a partial.
+      'page.hbs': '{{t "home.wayVisit"}}|{{t "home.wayVisit" x=1}}|{{> note}}|{{t "no.such.key"}}',
+    }),
+  );
   const catalogs = loadCatalogs();
   for (const locale of ['zh-CN', 'en'] as const) {
     const html = templates.render(locale, 'page', {});
@@ -33,13 +42,13 @@ t.test('a literal {{t "key"}} renders as the helper renders it, escaped, in each
 });
 
 t.test('a partial called indented writes its lines as they are, and each page sits in the layout', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'views-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  mkdirSync(join(dir, 'partials'));
-  writeFileSync(join(dir, 'layout.hbs'), '<title>{{title}}</title>\n<main>\n{{{body}}}\n</main>\n');
-  writeFileSync(join(dir, 'partials', 'box.hbs'), '<textarea>{{text}}</textarea>\n');
-  writeFileSync(join(dir, 'page.hbs'), '<form>\n    {{> box}}\n</form>\n');
-  const templates = loadTemplates(`${dir}/`);
+  const templates = loadTemplates(
+    viewsDir(t, {
+      'layout.hbs': '<title>{{title}}</title>\n<main>\n{{{body}}}\n</main>\n',
+      'partials/box.hbs': '<textarea>{{text}}</textarea>\n',
+      'page.hbs': '<form>\n    {{> box}}\n</form>\n',
+    }),
+  );
   const html = templates.render('zh-CN', 'page', { title: 'T', text: 'one\ntwo\n  three' });
   t.equal(html, '<title>T</title>\n<main>\n<form>\n    <textarea>one\ntwo\n  three</textarea>\n</form>\n\n</main>\n');
 });
