@@ -347,7 +347,7 @@ async function postgresPart() {
     return all;
   };
 
-  // Reads before writes, so the lookups see the seeded table; each limit right before its app figure.
+  // Reads before writes, so the lookups see the seeded table; each ceiling in turns with the figure compared with it.
   const limitA = await run({ name: 'limit A', url: limits.url, method: 'GET', path: '/a' }, limits);
   await samePage('status result page', `${limits.url}/b2/${hashCode(codeKey, seed.codes[0]!).toString('hex')}`, app, seed.codes[0]!);
   const fairPaths = rotate(seed.codes.map((c) => `/b2/${hashCode(codeKey, c).toString('hex')}`));
@@ -357,8 +357,10 @@ async function postgresPart() {
     { target: { name: 'limit B′', url: limits.url, method: 'GET', next: () => ({ path: fairPaths() }) }, server: limits },
     { target: statusTarget('status lookup', app, seed.codes), server: app },
   ]) as [Figures, Figures, Figures];
-  const limitC = await run({ name: 'limit C', url: limits.url, method: 'POST', path: '/c', headers: JSON_TYPE, body: SUBMISSION }, limits);
-  const submission = await run(submissionTarget('submission', app), app);
+  const [limitC, submission] = await inTurns([
+    { target: { name: 'limit C', url: limits.url, method: 'POST', path: '/c', headers: JSON_TYPE, body: SUBMISSION }, server: limits },
+    { target: submissionTarget('submission', app), server: app },
+  ]) as [Figures, Figures];
   // Issue 2's memory target is for these two loads; the queue's pages at a million leads are
   // reported on their own.
   const peakUnderLoad = appRss.stop();
@@ -388,9 +390,11 @@ async function postgresPart() {
         // A queue this size in steady state: autovacuum would have set the visibility map by now.
         await leadPool.query('VACUUM ANALYZE reports');
         for (const [i, p] of staffPages.entries()) {
-          const bare = await run({ name: `limit Q: ${p.name}, ${size} leads`, url: limits.url, method: 'GET', path: `/q/${i}` }, limits);
-          const fair = await run({ name: `limit Q′: ${p.name}, ${size} leads`, url: limits.url, method: 'GET', path: `/q2/${i}` }, limits);
-          const real = await run({ name: `queue ${p.name}, ${size} leads`, url: app.url, method: 'GET', path: p.path, headers: { cookie: cookieHeader } }, app);
+          const [bare, fair, real] = await inTurns([
+            { target: { name: `limit Q: ${p.name}, ${size} leads`, url: limits.url, method: 'GET', path: `/q/${i}` }, server: limits },
+            { target: { name: `limit Q′: ${p.name}, ${size} leads`, url: limits.url, method: 'GET', path: `/q2/${i}` }, server: limits },
+            { target: { name: `queue ${p.name}, ${size} leads`, url: app.url, method: 'GET', path: p.path, headers: { cookie: cookieHeader } }, server: app },
+          ]) as [Figures, Figures, Figures];
           queue.push({ leads: size, page: p.name, path: p.path, bare, fair, app: real, plan: await explainQuery(leadPool, queueQueries[i]!) });
         }
       }
