@@ -11,6 +11,7 @@ export const JOBS = {
   sentMailCleanup: 2,
   receiptCleanup: 3,
   sessionCleanup: 4,
+  noticeExpansion: 5,
 } as const;
 
 /**

@@ -113,7 +113,11 @@ export function createMailer(deps: MailerDeps): Mailer {
 
   async function drain(at?: Date): Promise<DrainResult> {
     const result: DrainResult = { sent: 0, failed: 0, gaveUp: 0 };
-    await expandPendingNotices(db, at ?? null);
+    // One instance at a time: two expanding at once would each lock part of the pending rows and
+    // each send every recipient a notice of its own part ("3 new leads", then "2 new leads"). An
+    // instance that finds another expanding goes on to send; what arrives meanwhile waits for the
+    // next drain.
+    await runExclusive(db, JOBS.noticeExpansion, (trx) => expandPendingNotices(trx, at ?? null));
     for (let batch = 0; batch < MAX_BATCHES && !stopped; batch++) {
       const claimed = await claimDueNotices(db, at ?? null, LEASE_MS, BATCH);
       let serverError: string | null = null;

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js';
+import { JOBS, runExclusive } from '../../src/db/exclusive.js';
 import { enqueueFollowUpNotice } from '../../src/mail/repository.js';
 import { testApp, testDatabase, VALID_REPORT } from '../support/app.js';
 import { addMailStaff, countByRecipient, testSmtp, releaseHeldNotices } from '../support/mail.js';
@@ -57,3 +58,41 @@ t.test('two instances draining at once send each notice exactly once', async (t)
   const again = await Promise.all([a.app.mailer.drain(new Date(Date.now() + 3_600_000)), b.app.mailer.drain(new Date(Date.now() + 3_600_000))]);
   t.same(again.map((r) => r.sent), [0, 0], 'and later drains find nothing');
 });
+
+t.test(
+  'while one instance expands the new-lead notices, another leaves them to it: one notice per person',
+  { skip: process.env.TEST_DATABASE_URL ? false : 'runs in the PostgreSQL pass (TEST_DATABASE_URL): a second instance needs a connection of its own' },
+  async (t) => {
+    const smtp = await testSmtp(t);
+    const database = await testDatabase(t);
+    const a = await testApp(t, { env: smtp.env, database });
+    await addMailStaff(database.db, 'inv0', 'investigator');
+    await addMailStaff(database.db, 'admin1', 'admin');
+    for (let i = 0; i < 3; i++) t.equal((await a.app.inject({ method: 'POST', url: '/api/v1/reports', payload: VALID_REPORT })).statusCode, 201);
+    await releaseHeldNotices(database.db);
+
+    // The other instance is expanding right now: it holds the expansion's lock until told to stop.
+    const other = await connectDatabase({ kind: 'pg', url: database.url!, poolSize: 1 });
+    t.teardown(() => other.close());
+    let locked!: () => void;
+    let release!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const holder = runExclusive(other.db, JOBS.noticeExpansion, async () => {
+      locked();
+      await released;
+    });
+    await isLocked;
+    const during = await a.app.mailer.drain();
+    t.same([during.sent, smtp.received.length], [0, 0], 'nothing expanded or sent beside the other expansion');
+    t.equal((await database.db.selectFrom('mail_outbox').select('id').where('recipient_id', 'is', null).where('sent_at', 'is', null).execute()).length, 3, 'the three new-lead rows still wait');
+
+    release();
+    await holder;
+    const after = await a.app.mailer.drain();
+    t.equal(after.sent, 2, 'then one notice each for the admin and the investigator');
+    t.same(countByRecipient(smtp.received), { 'admin1@xiansuo.test': 1, 'inv0@xiansuo.test': 1 });
+    const payloads = await database.db.selectFrom('mail_outbox').select('payload').where('recipient_id', 'is not', null).execute();
+    t.same(payloads.map((p) => p.payload), [{ count: 3 }, { count: 3 }], 'each saying all three leads');
+  },
+);
