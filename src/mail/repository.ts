@@ -70,8 +70,8 @@ const TRIAGERS = sql`u.role IN ('admin', 'investigator') AND NOT u.disabled AND 
  * kind (ten new leads since the last drain make one notice each, saying 10), and marks the
  * originals done — all in one statement, so it is atomic and two instances never expand the same
  * row (SKIP LOCKED); the mailer runs it under an advisory lock, so that two instances never split
- * the pending rows between them either. While nobody has an address, the rows wait rather than vanish. A reporter's
- * notice is due only from the next full hour (migrations/015_coarse_times.sql).
+ * the pending rows between them either. While nobody has an address, the rows wait rather than
+ * vanish. A reporter's notice is due only from the next full hour (migrations/015_coarse_times.sql).
  */
 export async function expandPendingNotices(db: Db, at: Date | null = null): Promise<number> {
   const r = await sql<{ created: string }>`
