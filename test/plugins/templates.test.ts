@@ -8,24 +8,21 @@ import { loadTemplates } from '../../src/plugins/templates.js';
 // Catalog texts named by a literal key are written into the templates at start-up: the page must
 // come out exactly as the {{t}} helper would have written it, escaping included.
 
-/** A views folder of its own for one test: the layout, pages and partials by file name. */
-function viewsDir(t: Test, files: Record<string, string>): string {
+/** Templates loaded from a views folder of this test's own: a layout, one page ('page') and partials by name. */
+function templatesFrom(t: Test, layout: string, page: string, partials: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'views-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'partials'));
-  for (const [name, source] of Object.entries(files)) writeFileSync(join(dir, name), source);
-  return `${dir}/`;
+  writeFileSync(join(dir, 'layout.hbs'), layout);
+  writeFileSync(join(dir, 'page.hbs'), page);
+  for (const [name, source] of Object.entries(partials)) writeFileSync(join(dir, 'partials', `${name}.hbs`), source);
+  return loadTemplates(`${dir}/`);
 }
 
 t.test('a literal {{t "key"}} renders as the helper renders it, escaped, in each language', async (t) => {
-  const templates = loadTemplates(
-    viewsDir(t, {
-      'layout.hbs': '<main>{{{body}}}</main>',
-      'partials/note.hbs': '[{{t "home.wayVisit"}}]',
-      // The same text through the substitution, through the helper (a hash keeps it a call), and in a partial.
-      'page.hbs': '{{t "home.wayVisit"}}|{{t "home.wayVisit" x=1}}|{{> note}}|{{t "no.such.key"}}',
-    }),
-  );
+  // The same text through the substitution, through the helper (a hash keeps it a call), and in a partial.
+  const page = '{{t "home.wayVisit"}}|{{t "home.wayVisit" x=1}}|{{> note}}|{{t "no.such.key"}}';
+  const templates = templatesFrom(t, '<main>{{{body}}}</main>', page, { note: '[{{t "home.wayVisit"}}]' });
   const catalogs = loadCatalogs();
   for (const locale of ['zh-CN', 'en'] as const) {
     const html = templates.render(locale, 'page', {});
@@ -42,13 +39,9 @@ t.test('a literal {{t "key"}} renders as the helper renders it, escaped, in each
 });
 
 t.test('a partial called indented writes its lines as they are, and each page sits in the layout', async (t) => {
-  const templates = loadTemplates(
-    viewsDir(t, {
-      'layout.hbs': '<title>{{title}}</title>\n<main>\n{{{body}}}\n</main>\n',
-      'partials/box.hbs': '<textarea>{{text}}</textarea>\n',
-      'page.hbs': '<form>\n    {{> box}}\n</form>\n',
-    }),
-  );
+  const templates = templatesFrom(t, '<title>{{title}}</title>\n<main>\n{{{body}}}\n</main>\n', '<form>\n    {{> box}}\n</form>\n', {
+    box: '<textarea>{{text}}</textarea>\n',
+  });
   const html = templates.render('zh-CN', 'page', { title: 'T', text: 'one\ntwo\n  three' });
   t.equal(html, '<title>T</title>\n<main>\n<form>\n    <textarea>one\ntwo\n  three</textarea>\n</form>\n\n</main>\n');
 });
